@@ -1,0 +1,64 @@
+//! The one error type shared by every kernel (and by `reference`).
+
+use core::fmt;
+
+/// Why a kernel refused its arguments.
+///
+/// Every public entry point whose arguments can disagree returns
+/// `Result<_, Error>`; none panics. The enum is `#[non_exhaustive]`: match
+/// with a wildcard arm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two slices that must have the same length (or an output sized from an
+    /// input) do not: `expected` is the length the kernel needed, `found` the
+    /// length it was given.
+    LengthMismatch {
+        /// The length the kernel needed.
+        expected: usize,
+        /// The length of the slice it was given.
+        found: usize,
+    },
+    /// A sparse cross-entropy label is not a valid class index
+    /// (`label >= classes`).
+    LabelOutOfRange {
+        /// The offending label.
+        label: usize,
+        /// The number of classes in the row.
+        classes: usize,
+    },
+    /// A cross-entropy row with no classes (`logits` is empty), or a
+    /// row-batched call with `classes == 0`.
+    NoClasses,
+    /// A row-batched buffer whose length is not a multiple of `classes`.
+    NotMultipleOfClasses {
+        /// The buffer length.
+        len: usize,
+        /// The row length it should be a multiple of.
+        classes: usize,
+    },
+    /// A quantization parameter outside the range the fixed-point kernels
+    /// accept (the message names it).
+    InvalidParameter(&'static str),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::LengthMismatch { expected, found } => {
+                write!(f, "length mismatch: expected {expected} elements, found {found}")
+            }
+            Error::LabelOutOfRange { label, classes } => {
+                write!(f, "label {label} out of range for {classes} classes")
+            }
+            Error::NoClasses => f.write_str("a cross-entropy row needs at least one class"),
+            Error::NotMultipleOfClasses { len, classes } => write!(
+                f,
+                "buffer of {len} values is not a whole number of rows of {classes} classes"
+            ),
+            Error::InvalidParameter(what) => write!(f, "invalid quantization parameter: {what}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
