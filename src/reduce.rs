@@ -1,0 +1,221 @@
+//! Reductions: max, the blocked compensated sum, and the exp-sums behind
+//! `logsumexp`, `log_softmax` and the cross-entropy losses.
+//!
+//! Sums never run a long naive f32 chain: each of the `K` vector
+//! accumulators adds at most [`BLOCK`] vectors, the block's accumulators are
+//! folded pairwise, and the block total enters a Kahan-compensated running
+//! vector; the lanes are added last with Neumaier's compensation. For
+//! non-negative terms the relative error is at most `(BLOCK - 1 + log2(K) + 4) u`
+//! (`u = 2^-24`), about `13u < 2^-20`, whatever the length.
+
+use crate::exp::exp_neg;
+use crate::lanes::{K, V, for_groups};
+
+/// Groups (of `K` vectors) summed naively before the block total is
+/// added, compensated, to the running sum.
+const BLOCK: u32 = 8;
+
+const ZERO: V = V::splat(0.0);
+const ONE: V = V::splat(1.0);
+const NEG_INF: V = V::splat(f32::NEG_INFINITY);
+
+/// Pairwise fold of the `K = 4` accumulators.
+#[inline(always)]
+pub(crate) fn fold_add(acc: [V; K]) -> V {
+    let [a, b, c, d] = acc;
+    (a + b) + (c + d)
+}
+
+/// Neumaier-compensated sum of an array of f32 (for the last few lanes).
+#[inline]
+pub(crate) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
+    let mut sum = 0.0f32;
+    let mut comp = 0.0f32;
+    for v in values {
+        if !v.is_finite() || !sum.is_finite() {
+            // inf or NaN decides the sum; keep `comp` out of inf - inf.
+            comp = 0.0;
+            sum += v;
+            continue;
+        }
+        let t = sum + v;
+        if libm::fabsf(sum) >= libm::fabsf(v) {
+            comp += (sum - t) + v;
+        } else {
+            comp += (v - t) + sum;
+        }
+        sum = t;
+    }
+    sum + comp
+}
+
+/// A blocked, compensated vector sum (see the module docs for its bound).
+pub(crate) struct Sum {
+    acc: [V; K],
+    groups: u32,
+    total: V,
+    comp: V,
+}
+
+impl Sum {
+    #[inline(always)]
+    pub(crate) fn new() -> Self {
+        Sum {
+            acc: [ZERO; K],
+            groups: 0,
+            total: ZERO,
+            comp: ZERO,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn add(&mut self, g: [V; K]) {
+        for (a, v) in self.acc.iter_mut().zip(g) {
+            *a += v;
+        }
+        self.groups += 1;
+        if self.groups == BLOCK {
+            self.flush();
+        }
+    }
+
+    #[inline(always)]
+    fn flush(&mut self) {
+        // Kahan step: `comp` holds the low-order part lost so far (negated).
+        // Once a lane's total is infinite its compensation is meaningless
+        // (inf - inf) and is reset, so an infinite sum stays infinite.
+        let y = fold_add(self.acc) - self.comp;
+        let t = self.total + y;
+        self.comp = t.is_finite().select((t - self.total) - y, ZERO);
+        self.total = t;
+        self.acc = [ZERO; K];
+        self.groups = 0;
+    }
+
+    #[inline(always)]
+    pub(crate) fn finish(mut self) -> f32 {
+        self.flush();
+        let t = self.total.to_array();
+        let c = self.comp.to_array();
+        neumaier(t.into_iter().chain(c.into_iter().map(|v| -v)))
+    }
+}
+
+/// Largest element by `fast_max` (a bare `max` instruction): `-inf` for an
+/// empty slice. A NaN may or may not win; callers find NaN from the sums.
+#[inline]
+pub(crate) fn max_fast(x: &[f32]) -> f32 {
+    let mut acc = [NEG_INF; K];
+    for_groups(x, f32::NEG_INFINITY, |g| {
+        for (a, v) in acc.iter_mut().zip(g) {
+            *a = a.fast_max(v);
+        }
+    });
+    let [a, b, c, d] = acc;
+    let v = a.fast_max(b).fast_max(c.fast_max(d));
+    let mut m = f32::NEG_INFINITY;
+    for e in v.to_array() {
+        if e > m {
+            m = e;
+        }
+    }
+    m
+}
+
+/// The largest element of `x`: `NaN` if any element is NaN, `-inf` if `x`
+/// is empty; `max([-0.0, 0.0])` may return either zero.
+///
+/// Four vector accumulators of bare `max` instructions; NaN is tracked by a
+/// separate `x != x` mask, so it never disappears into the max.
+///
+/// # Example
+/// ```
+/// assert_eq!(softmax_simd::max(&[1.0, 3.0, -2.0]), 3.0);
+/// assert_eq!(softmax_simd::max(&[]), f32::NEG_INFINITY);
+/// assert!(softmax_simd::max(&[1.0, f32::NAN]).is_nan());
+/// ```
+pub fn max(x: &[f32]) -> f32 {
+    let mut acc = [NEG_INF; K];
+    let mut nan = ZERO;
+    for_groups(x, f32::NEG_INFINITY, |g| {
+        for (a, v) in acc.iter_mut().zip(g) {
+            *a = a.fast_max(v);
+            nan |= v.simd_ne(v);
+        }
+    });
+    if nan.any() {
+        return f32::NAN;
+    }
+    let [a, b, c, d] = acc;
+    let v = a.fast_max(b).fast_max(c.fast_max(d));
+    let mut m = f32::NEG_INFINITY;
+    for e in v.to_array() {
+        if e > m {
+            m = e;
+        }
+    }
+    m
+}
+
+/// `(sum of exp(x_i - m) over i with x_i != m, count of i with x_i == m)`:
+/// the two parts of `S` that give `S - 1` without cancellation. `m` must be
+/// finite. The first is NaN when any `x_i` is NaN.
+#[inline]
+pub(crate) fn exp_sum_split(x: &[f32], m: f32) -> (f32, f32) {
+    let mv = V::splat(m);
+    let mut small = Sum::new();
+    let mut ties = [ZERO; K];
+    for_groups(x, f32::NEG_INFINITY, |g| {
+        let mut e = [ZERO; K];
+        for ((e, t), v) in e.iter_mut().zip(ties.iter_mut()).zip(g) {
+            let d = v - mv;
+            let top = d.simd_eq(ZERO);
+            *e = top.select(ZERO, exp_neg(d));
+            *t += top.select(ONE, ZERO);
+        }
+        small.add(e);
+    });
+    (small.finish(), fold_add(ties).to_array().into_iter().sum())
+}
+
+/// `log1p(S - 1)` from [`exp_sum_split`]'s parts: the `log(S)` of a row.
+#[inline]
+pub(crate) fn log_normaliser(small: f32, ties: f32) -> f32 {
+    libm::log1pf(small + (ties - 1.0))
+}
+
+/// Whether any element is NaN (the off-hot-path check of special rows).
+#[inline]
+pub(crate) fn has_nan(x: &[f32]) -> bool {
+    x.iter().any(|v| v.is_nan())
+}
+
+/// `log(sum_i exp(x_i))`, as `m + log1p(S - 1)` with `m = max(x)` and `S - 1`
+/// summed without the arg-max term, so tiny tails are not lost:
+/// `logsumexp([0, -20]) = 2.0611537e-9` (PyTorch, JAX and TensorFlow return 0).
+///
+/// Special values: empty or all `-inf` gives `-inf`; any `+inf` (and no NaN)
+/// gives `+inf`; any NaN gives NaN. Two passes (max, then exp-sum); no
+/// exps are stored.
+///
+/// Error: within a few ULP of the f64 value (see the README's accuracy
+/// table); the sum of up to `2^24` terms is within `2^-20` relative.
+///
+/// # Example
+/// ```
+/// let lse = softmax_simd::logsumexp(&[0.0, -20.0]);
+/// assert!((lse - 2.0611537e-9).abs() < 1e-15);
+/// assert_eq!(softmax_simd::logsumexp(&[]), f32::NEG_INFINITY);
+/// ```
+pub fn logsumexp(x: &[f32]) -> f32 {
+    let m = max_fast(x);
+    if !m.is_finite() {
+        // Empty, all -inf, any +inf, or a NaN that won the max: decided once.
+        return if m.is_nan() || has_nan(x) { f32::NAN } else { m };
+    }
+    let (small, ties) = exp_sum_split(x, m);
+    if small.is_nan() {
+        return f32::NAN;
+    }
+    m + log_normaliser(small, ties)
+}

@@ -1,0 +1,23 @@
+use super::row::{Row, scan};
+use super::sum::neumaier;
+
+/// Reference [`logsumexp`](crate::logsumexp): `m + log1p(sum over i != arg of
+/// expf(x_i - m))`, the sum compensated.
+pub fn logsumexp(x: &[f32]) -> f32 {
+    match scan(x) {
+        Row::Nan => f32::NAN,
+        Row::PosInf { .. } => f32::INFINITY,
+        Row::Masked => f32::NEG_INFINITY,
+        Row::Finite { m, arg } => m + libm::log1pf(rest_sum(x, m, arg)),
+    }
+}
+
+/// `S - 1`: the compensated sum of `expf(x_i - m)` over every `i` but `arg`.
+pub(super) fn rest_sum(x: &[f32], m: f32, arg: usize) -> f32 {
+    neumaier(
+        x.iter()
+            .enumerate()
+            .filter(|&(i, _)| i != arg)
+            .map(|(_, &v)| libm::expf(v - m)),
+    )
+}

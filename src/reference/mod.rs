@@ -1,0 +1,42 @@
+//! The scalar reference: every kernel of the crate, written plainly on
+//! `libm`, one element at a time. It is the oracle the SIMD kernels are
+//! tested against, so it shares no code with them (only the [`Error`]
+//! type): its own row scan, its own compensated (Neumaier) sums, `libm::expf`
+//! with subnormal results kept, and division by `S` instead of a reciprocal.
+//!
+//! Same names, signatures and special-value rules as the crate root; the
+//! results differ from the SIMD kernels only by rounding (bounds in the
+//! README) and where `expf` is subnormal (`x - max(x) < -87.33654`), which
+//! the SIMD kernels flush to zero.
+//!
+//! ```
+//! use softmax_simd::reference;
+//! let mut p = [0.0f32; 3];
+//! reference::softmax(&[1.0, 2.0, 3.0], &mut p)?;
+//! assert!((p[2] - 0.66524096).abs() < 1e-6);
+//! # Ok::<(), softmax_simd::Error>(())
+//! ```
+
+mod exp;
+mod log_softmax;
+mod logsumexp;
+mod max;
+mod row;
+mod rows;
+mod softmax;
+mod sum;
+mod xent;
+
+#[allow(unused_imports)]
+use crate::Error;
+
+pub use exp::exp;
+pub use log_softmax::{log_softmax, log_softmax_in_place};
+pub use logsumexp::logsumexp;
+pub use max::max;
+pub use rows::{
+    log_softmax_rows, log_softmax_rows_in_place, logsumexp_rows, softmax_cross_entropy_with_logits_rows, softmax_rows,
+    softmax_rows_in_place, sparse_softmax_cross_entropy_with_logits_rows,
+};
+pub use softmax::{softmax, softmax_in_place};
+pub use xent::{softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits};

@@ -1,0 +1,135 @@
+//! Reference row-batched forms: the single-row references on each row.
+
+use super::{
+    log_softmax_in_place, logsumexp, softmax_cross_entropy_with_logits, softmax_in_place,
+    sparse_softmax_cross_entropy_with_logits,
+};
+use crate::Error;
+
+fn row_count(len: usize, classes: usize) -> Result<usize, Error> {
+    match classes {
+        0 => Err(Error::NoClasses),
+        c if !len.is_multiple_of(c) => Err(Error::NotMultipleOfClasses { len, classes }),
+        c => Ok(len / c),
+    }
+}
+
+fn expect_len(expected: usize, found: usize) -> Result<(), Error> {
+    if found != expected {
+        return Err(Error::LengthMismatch { expected, found });
+    }
+    Ok(())
+}
+
+/// Reference [`softmax_rows`](crate::softmax_rows).
+///
+/// # Errors
+/// As the SIMD kernel.
+pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
+    row_count(x.len(), classes)?;
+    expect_len(x.len(), out.len())?;
+    out.copy_from_slice(x);
+    out.chunks_exact_mut(classes).for_each(softmax_in_place);
+    Ok(())
+}
+
+/// Reference [`softmax_rows_in_place`](crate::softmax_rows_in_place).
+///
+/// # Errors
+/// As the SIMD kernel.
+pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
+    row_count(x.len(), classes)?;
+    x.chunks_exact_mut(classes).for_each(softmax_in_place);
+    Ok(())
+}
+
+/// Reference [`log_softmax_rows`](crate::log_softmax_rows).
+///
+/// # Errors
+/// As the SIMD kernel.
+pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
+    row_count(x.len(), classes)?;
+    expect_len(x.len(), out.len())?;
+    out.copy_from_slice(x);
+    out.chunks_exact_mut(classes).for_each(log_softmax_in_place);
+    Ok(())
+}
+
+/// Reference [`log_softmax_rows_in_place`](crate::log_softmax_rows_in_place).
+///
+/// # Errors
+/// As the SIMD kernel.
+pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
+    row_count(x.len(), classes)?;
+    x.chunks_exact_mut(classes).for_each(log_softmax_in_place);
+    Ok(())
+}
+
+/// Reference [`logsumexp_rows`](crate::logsumexp_rows).
+///
+/// # Errors
+/// As the SIMD kernel.
+pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
+    let rows = row_count(x.len(), classes)?;
+    expect_len(rows, out.len())?;
+    for (o, row) in out.iter_mut().zip(x.chunks_exact(classes)) {
+        *o = logsumexp(row);
+    }
+    Ok(())
+}
+
+/// Reference [`softmax_cross_entropy_with_logits_rows`](crate::softmax_cross_entropy_with_logits_rows).
+///
+/// # Errors
+/// As the SIMD kernel.
+pub fn softmax_cross_entropy_with_logits_rows(
+    logits: &[f32],
+    labels: &[f32],
+    classes: usize,
+    losses: &mut [f32],
+    grad: Option<&mut [f32]>,
+) -> Result<(), Error> {
+    let rows = row_count(logits.len(), classes)?;
+    expect_len(logits.len(), labels.len())?;
+    expect_len(rows, losses.len())?;
+    if let Some(g) = &grad {
+        expect_len(logits.len(), g.len())?;
+    }
+    let mut grad_rows = grad.map(|g| g.chunks_exact_mut(classes));
+    for (r, loss) in losses.iter_mut().enumerate() {
+        let span = r * classes..(r + 1) * classes;
+        let g = grad_rows.as_mut().and_then(|it| it.next());
+        *loss = softmax_cross_entropy_with_logits(&logits[span.clone()], &labels[span], g)?;
+    }
+    Ok(())
+}
+
+/// Reference [`sparse_softmax_cross_entropy_with_logits_rows`](crate::sparse_softmax_cross_entropy_with_logits_rows).
+///
+/// # Errors
+/// As the SIMD kernel (labels are all checked before anything is written).
+pub fn sparse_softmax_cross_entropy_with_logits_rows(
+    logits: &[f32],
+    labels: &[usize],
+    classes: usize,
+    losses: &mut [f32],
+    grad: Option<&mut [f32]>,
+) -> Result<(), Error> {
+    let rows = row_count(logits.len(), classes)?;
+    expect_len(rows, labels.len())?;
+    expect_len(rows, losses.len())?;
+    if let Some(g) = &grad {
+        expect_len(logits.len(), g.len())?;
+    }
+    for &label in labels {
+        if label >= classes {
+            return Err(Error::LabelOutOfRange { label, classes });
+        }
+    }
+    let mut grad_rows = grad.map(|g| g.chunks_exact_mut(classes));
+    for ((loss, &label), row) in losses.iter_mut().zip(labels).zip(logits.chunks_exact(classes)) {
+        let g = grad_rows.as_mut().and_then(|it| it.next());
+        *loss = sparse_softmax_cross_entropy_with_logits(row, label, g)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+use super::logsumexp::rest_sum;
+use super::row::{Row, inf_log_share, inf_share, scan};
+use super::sum::neumaier;
+use crate::Error;
+
+/// Reference [`softmax_cross_entropy_with_logits`](crate::softmax_cross_entropy_with_logits):
+/// `loss = sum over y_i != 0 of y_i * (log1p(S - 1) - d_i)` (compensated),
+/// `grad_i = Y * (e_i / S) - y_i`, `Y = sum_j y_j`.
+///
+/// # Errors
+/// [`Error::NoClasses`] for empty logits, [`Error::LengthMismatch`] for
+/// `labels` or `grad` of another length.
+pub fn softmax_cross_entropy_with_logits(
+    logits: &[f32],
+    labels: &[f32],
+    grad: Option<&mut [f32]>,
+) -> Result<f32, Error> {
+    let n = logits.len();
+    if n == 0 {
+        return Err(Error::NoClasses);
+    }
+    if labels.len() != n {
+        return Err(Error::LengthMismatch {
+            expected: n,
+            found: labels.len(),
+        });
+    }
+    if let Some(g) = &grad
+        && g.len() != n
+    {
+        return Err(Error::LengthMismatch {
+            expected: n,
+            found: g.len(),
+        });
+    }
+    let y_total = neumaier(labels.iter().copied());
+    // (-log_softmax_i, softmax_i) for each element.
+    let (loss, probs): (f32, &dyn Fn(f32) -> f32) = match scan(logits) {
+        Row::Nan => {
+            if let Some(g) = grad {
+                g.fill(f32::NAN);
+            }
+            return Ok(f32::NAN);
+        }
+        Row::Finite { m, arg } => {
+            let rest = rest_sum(logits, m, arg);
+            let l = libm::log1pf(rest);
+            let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
+            let loss = neumaier(terms.map(|(&x, &y)| y * (l - (x - m))));
+            let s = 1.0 + rest;
+            if let Some(g) = grad {
+                for ((g, &x), &y) in g.iter_mut().zip(logits).zip(labels) {
+                    *g = y_total * (libm::expf(x - m) / s) - y;
+                }
+            }
+            return Ok(loss);
+        }
+        Row::PosInf { k } => {
+            let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
+            (neumaier(terms.map(|(&x, &y)| y * -inf_log_share(x, k))), &move |x| {
+                inf_share(x, k)
+            })
+        }
+        Row::Masked => {
+            let terms = labels.iter().filter(|&&y| y != 0.0);
+            (neumaier(terms.map(|&y| y * f32::INFINITY)), &|_| 0.0)
+        }
+    };
+    if let Some(g) = grad {
+        for ((g, &x), &y) in g.iter_mut().zip(logits).zip(labels) {
+            *g = y_total * probs(x) - y;
+        }
+    }
+    Ok(loss)
+}
+
+/// Reference [`sparse_softmax_cross_entropy_with_logits`](crate::sparse_softmax_cross_entropy_with_logits):
+/// `loss = log1p(S - 1) - d_label`, `grad_i = e_i / S` and, at the label,
+/// `-(sum over i != label of e_i) / S`.
+///
+/// # Errors
+/// [`Error::NoClasses`], [`Error::LabelOutOfRange`], [`Error::LengthMismatch`]
+/// as the SIMD kernel.
+pub fn sparse_softmax_cross_entropy_with_logits(
+    logits: &[f32],
+    label: usize,
+    grad: Option<&mut [f32]>,
+) -> Result<f32, Error> {
+    let n = logits.len();
+    if n == 0 {
+        return Err(Error::NoClasses);
+    }
+    let Some(&x_label) = logits.get(label) else {
+        return Err(Error::LabelOutOfRange { label, classes: n });
+    };
+    if let Some(g) = &grad
+        && g.len() != n
+    {
+        return Err(Error::LengthMismatch {
+            expected: n,
+            found: g.len(),
+        });
+    }
+    match scan(logits) {
+        Row::Nan => {
+            if let Some(g) = grad {
+                g.fill(f32::NAN);
+            }
+            Ok(f32::NAN)
+        }
+        Row::Finite { m, arg } => {
+            let rest = rest_sum(logits, m, arg);
+            let s = 1.0 + rest;
+            if let Some(g) = grad {
+                for (i, (g, &x)) in g.iter_mut().zip(logits).enumerate() {
+                    *g = if i == label {
+                        -rest_sum(logits, m, label) / s
+                    } else {
+                        libm::expf(x - m) / s
+                    };
+                }
+            }
+            Ok(libm::log1pf(rest) - (x_label - m))
+        }
+        Row::PosInf { k } => {
+            if let Some(g) = grad {
+                for (i, (g, &x)) in g.iter_mut().zip(logits).enumerate() {
+                    *g = inf_share(x, k) - if i == label { 1.0 } else { 0.0 };
+                }
+            }
+            Ok(-inf_log_share(x_label, k))
+        }
+        Row::Masked => {
+            if let Some(g) = grad {
+                for (i, g) in g.iter_mut().enumerate() {
+                    *g = if i == label { -1.0 } else { 0.0 };
+                }
+            }
+            Ok(f32::INFINITY)
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Row-batched forms: a buffer of `rows * classes` values, row after row.
+//!
+//! Every argument is checked before anything is written, so an `Err` leaves
+//! the outputs untouched. Each row is computed exactly as the single-row
+//! kernel computes it (same results bit for bit).
+
+use crate::Error;
+use crate::reduce::logsumexp;
+use crate::softmax::{log_softmax_in_place, log_softmax_into, softmax_in_place, softmax_into};
+use crate::xent::{dense_row, sparse_row};
+
+/// The number of rows in a buffer of `len` values, or why there is none.
+fn rows(len: usize, classes: usize) -> Result<usize, Error> {
+    if classes == 0 {
+        return Err(Error::NoClasses);
+    }
+    if !len.is_multiple_of(classes) {
+        return Err(Error::NotMultipleOfClasses { len, classes });
+    }
+    Ok(len / classes)
+}
+
+fn same_len(expected: usize, found: usize) -> Result<(), Error> {
+    if expected == found {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch { expected, found })
+    }
+}
+
+/// [`softmax`](crate::softmax) of each row of `classes` values of `x`, into `out`.
+///
+/// # Errors
+/// [`Error::NoClasses`] if `classes == 0`; [`Error::NotMultipleOfClasses`] if
+/// `x.len() % classes != 0`; [`Error::LengthMismatch`] if `out.len() != x.len()`.
+///
+/// # Example
+/// ```
+/// let x = [0.0f32, 0.0, 1.0, f32::NEG_INFINITY];
+/// let mut p = [0.0f32; 4];
+/// softmax_simd::softmax_rows(&x, 2, &mut p)?;
+/// assert_eq!(p, [0.5, 0.5, 1.0, 0.0]);
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
+pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
+    rows(x.len(), classes)?;
+    same_len(x.len(), out.len())?;
+    for (xr, or) in x.chunks_exact(classes).zip(out.chunks_exact_mut(classes)) {
+        softmax_into(xr, or);
+    }
+    Ok(())
+}
+
+/// [`softmax_in_place`](crate::softmax_in_place) on each row of `classes` values of `x`.
+///
+/// # Errors
+/// [`Error::NoClasses`] if `classes == 0`; [`Error::NotMultipleOfClasses`] if
+/// `x.len() % classes != 0`.
+pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
+    rows(x.len(), classes)?;
+    for row in x.chunks_exact_mut(classes) {
+        softmax_in_place(row);
+    }
+    Ok(())
+}
+
+/// [`log_softmax`](crate::log_softmax) of each row of `classes` values of `x`, into `out`.
+///
+/// # Errors
+/// As [`softmax_rows`].
+pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
+    rows(x.len(), classes)?;
+    same_len(x.len(), out.len())?;
+    for (xr, or) in x.chunks_exact(classes).zip(out.chunks_exact_mut(classes)) {
+        log_softmax_into(xr, or);
+    }
+    Ok(())
+}
+
+/// [`log_softmax_in_place`](crate::log_softmax_in_place) on each row of `classes` values.
+///
+/// # Errors
+/// As [`softmax_rows_in_place`].
+pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
+    rows(x.len(), classes)?;
+    for row in x.chunks_exact_mut(classes) {
+        log_softmax_in_place(row);
+    }
+    Ok(())
+}
+
+/// [`logsumexp`](crate::logsumexp) of each row of `classes` values of `x`:
+/// `out[r] = logsumexp(x[r * classes..(r + 1) * classes])`.
+///
+/// # Errors
+/// [`Error::NoClasses`], [`Error::NotMultipleOfClasses`] as [`softmax_rows`];
+/// [`Error::LengthMismatch`] if `out.len()` is not the number of rows.
+pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
+    let n = rows(x.len(), classes)?;
+    same_len(n, out.len())?;
+    for (row, o) in x.chunks_exact(classes).zip(out.iter_mut()) {
+        *o = logsumexp(row);
+    }
+    Ok(())
+}
+
+/// [`softmax_cross_entropy_with_logits`](crate::softmax_cross_entropy_with_logits)
+/// of each row: `losses[r]` is row `r`'s loss and, when `grad` is given,
+/// its rows are the rows' gradients.
+///
+/// # Errors
+/// [`Error::NoClasses`], [`Error::NotMultipleOfClasses`] as [`softmax_rows`];
+/// [`Error::LengthMismatch`] if `labels` or `grad` is not as long as
+/// `logits`, or `losses` not as long as the number of rows.
+///
+/// # Example
+/// ```
+/// let logits = [0.0f32, 0.0, 5.0, 5.0];
+/// let labels = [1.0f32, 0.0, 0.5, 0.5];
+/// let mut losses = [0.0f32; 2];
+/// softmax_simd::softmax_cross_entropy_with_logits_rows(&logits, &labels, 2, &mut losses, None)?;
+/// assert!((losses[0] - core::f32::consts::LN_2).abs() < 1e-6);
+/// assert!((losses[1] - core::f32::consts::LN_2).abs() < 1e-6);
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
+pub fn softmax_cross_entropy_with_logits_rows(
+    logits: &[f32],
+    labels: &[f32],
+    classes: usize,
+    losses: &mut [f32],
+    grad: Option<&mut [f32]>,
+) -> Result<(), Error> {
+    let n = rows(logits.len(), classes)?;
+    same_len(logits.len(), labels.len())?;
+    same_len(n, losses.len())?;
+    let pairs = logits.chunks_exact(classes).zip(labels.chunks_exact(classes));
+    match grad {
+        Some(g) => {
+            same_len(logits.len(), g.len())?;
+            for (((x, y), l), g) in pairs.zip(losses.iter_mut()).zip(g.chunks_exact_mut(classes)) {
+                *l = dense_row(x, y, Some(g));
+            }
+        }
+        None => {
+            for ((x, y), l) in pairs.zip(losses.iter_mut()) {
+                *l = dense_row(x, y, None);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`sparse_softmax_cross_entropy_with_logits`](crate::sparse_softmax_cross_entropy_with_logits)
+/// of each row, with one class index per row in `labels`.
+///
+/// # Errors
+/// [`Error::NoClasses`], [`Error::NotMultipleOfClasses`] as [`softmax_rows`];
+/// [`Error::LengthMismatch`] if `labels` or `losses` is not as long as the
+/// number of rows, or `grad` not as long as `logits`;
+/// [`Error::LabelOutOfRange`] for the first label `>= classes`.
+///
+/// # Example
+/// ```
+/// let logits = [0.0f32, 0.0, 0.0, 0.0];
+/// let mut losses = [0.0f32; 2];
+/// softmax_simd::sparse_softmax_cross_entropy_with_logits_rows(&logits, &[0, 1], 2, &mut losses, None)?;
+/// assert!((losses[1] - core::f32::consts::LN_2).abs() < 1e-6);
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
+pub fn sparse_softmax_cross_entropy_with_logits_rows(
+    logits: &[f32],
+    labels: &[usize],
+    classes: usize,
+    losses: &mut [f32],
+    grad: Option<&mut [f32]>,
+) -> Result<(), Error> {
+    let n = rows(logits.len(), classes)?;
+    same_len(n, labels.len())?;
+    same_len(n, losses.len())?;
+    if let Some(&label) = labels.iter().find(|&&l| l >= classes) {
+        return Err(Error::LabelOutOfRange { label, classes });
+    }
+    let rows_labels = logits.chunks_exact(classes).zip(labels);
+    match grad {
+        Some(g) => {
+            same_len(logits.len(), g.len())?;
+            for (((x, &c), l), g) in rows_labels.zip(losses.iter_mut()).zip(g.chunks_exact_mut(classes)) {
+                *l = sparse_row(x, c, Some(g));
+            }
+        }
+        None => {
+            for ((x, &c), l) in rows_labels.zip(losses.iter_mut()) {
+                *l = sparse_row(x, c, None);
+            }
+        }
+    }
+    Ok(())
+}
