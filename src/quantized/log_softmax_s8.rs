@@ -1,0 +1,129 @@
+//! int8 -> int8 log-softmax on i32 lanes.
+
+use super::fixedpoint::{
+    I32s, LANES, exp_on_negative_values_q5, log_x_for_x_ge_1_q5, multiply_by_quantized_multiplier,
+    rounding_divide_by_pot, splat,
+};
+use super::params::{LogSoftmaxParams, check_rows};
+use super::softmax_s8::{
+    ACCUM_SHIFT, DiffTable, SPAN, gather, load_diffs, negated_iota, row_max_i8, scaled_diff, table_len, use_table,
+};
+use crate::Error;
+
+/// Q5.26 to the output's Q4 (scale 1/16): `31 - 5 - 4` bits.
+const OUTPUT_SHIFT: u32 = 22;
+
+/// The Q5.26 scaled difference and the Q12.19 summand (0 below `diff_min`).
+#[inline(always)]
+fn q5_and_summand(diff: I32s, params: &LogSoftmaxParams) -> (I32s, I32s) {
+    let q5 = scaled_diff(diff, params.multiplier, params.shift);
+    let summand = rounding_divide_by_pot(exp_on_negative_values_q5(q5), ACCUM_SHIFT);
+    (q5, diff.simd_lt(splat(params.diff_min)).select(splat(0), summand))
+}
+
+struct LogTables {
+    q5: DiffTable,
+    summand: DiffTable,
+}
+
+impl LogTables {
+    fn new(params: &LogSoftmaxParams) -> Self {
+        let mut tables = LogTables {
+            q5: [0; SPAN],
+            summand: [0; SPAN],
+        };
+        let len = table_len(params.diff_min);
+        let q5_chunks = tables.q5.as_chunks_mut::<LANES>().0;
+        let sum_chunks = tables.summand.as_chunks_mut::<LANES>().0;
+        for (i, (q, s)) in q5_chunks.iter_mut().zip(sum_chunks.iter_mut()).enumerate() {
+            if i * LANES >= len {
+                break;
+            }
+            let (q5, summand) = q5_and_summand(negated_iota(i * LANES), params);
+            *q = q5.to_array();
+            *s = summand.to_array();
+        }
+        tables
+    }
+}
+
+fn log_softmax_row(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, tables: Option<&LogTables>) {
+    let max = row_max_i8(row);
+    let sum: u64 = match tables {
+        Some(t) => row
+            .iter()
+            .map(|&x| u64::from(gather_one(&t.summand, x, max) as u32))
+            .sum(),
+        None => row
+            .chunks(LANES)
+            .map(|chunk| {
+                let summands = q5_and_summand(load_diffs(chunk, max), params).1.to_array();
+                summands[..chunk.len()]
+                    .iter()
+                    .map(|&s| u64::from(s as u32))
+                    .sum::<u64>()
+            })
+            .sum(),
+    };
+    // The sum holds at least the maximum's 2^19. Past i32 (4096 maxima,
+    // where TFLite's sum wraps) keep its top 31 bits as Q(12 + k).
+    let k = (64 - sum.leading_zeros()).saturating_sub(31);
+    let log_sum = log_x_for_x_ge_1_q5((sum >> k) as i32, ACCUM_SHIFT as i32 + k as i32);
+    let reverse = multiply_by_quantized_multiplier(
+        splat(log_sum.wrapping_add(i32::MIN)),
+        params.reverse_scaling_divisor,
+        -params.reverse_scaling_right_shift,
+    )
+    .to_array()[0];
+    let adjusted_diff_min = splat(params.diff_min.saturating_sub(1).max(reverse));
+    let log_sum = splat(log_sum);
+    for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
+        let diff = load_diffs(chunk, max);
+        let q5 = match tables {
+            Some(t) => gather(&t.q5, chunk, max),
+            None => scaled_diff(diff, params.multiplier, params.shift),
+        };
+        let v = rounding_divide_by_pot(q5 - log_sum, OUTPUT_SHIFT) + splat(127);
+        let v = v.max(splat(-128)).min(splat(127));
+        let v = diff.simd_gt(adjusted_diff_min).select(v, splat(-128)).to_array();
+        for (o, &x) in out_chunk.iter_mut().zip(&v) {
+            *o = x as i8;
+        }
+    }
+}
+
+#[inline(always)]
+fn gather_one(table: &DiffTable, x: i8, max: i8) -> i32 {
+    table[(i32::from(max) - i32::from(x)) as usize & (SPAN - 1)]
+}
+
+/// int8 -> int8 log-softmax of every row, bit-exact with TFLite's reference
+/// `LOG_SOFTMAX` (output scale 16/256, zero point 127).
+///
+/// Per row: `q_i = SRDHM((x_i - max) * 2^shift, multiplier)` (Q5.26),
+/// `L = log(sum of exp(q_i) over x_i - max >= diff_min)` (Q5.26), and
+/// `output[i] = clamp(RoundingDivideByPOT(q_i - L, 22) + 127, -128, 127)`
+/// where `x_i - max > max(diff_min - 1, reverse(L - 2^31))`, else -128;
+/// `reverse` maps Q5.26 back to input steps with `reverse_scaling_divisor`
+/// and `reverse_scaling_right_shift`. Rows of 4096 maxima or more (where
+/// TFLite's sum wraps) get the exact logarithm: see the [module docs](super).
+///
+/// # Errors
+/// [`Error::LengthMismatch`], [`Error::NoClasses`],
+/// [`Error::NotMultipleOfClasses`] as for [`softmax_s8`](super::softmax_s8);
+/// [`Error::InvalidParameter`] when `params` breaks
+/// [`LogSoftmaxParams::validate`]. Nothing is written on error.
+pub fn log_softmax_s8(
+    input: &[i8],
+    row_size: usize,
+    params: &LogSoftmaxParams,
+    output: &mut [i8],
+) -> Result<(), Error> {
+    check_rows(input.len(), output.len(), row_size)?;
+    params.validate()?;
+    let tables = use_table(input.len(), params.diff_min).then(|| LogTables::new(params));
+    for (row, out) in input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size)) {
+        log_softmax_row(row, out, params, tables.as_ref());
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! int16 -> int16 softmax on i32 lanes (TFLite `SoftmaxInt16`).
+
+use super::fixedpoint::{I32s, LANES, Lanes, multiply_by_quantized_multiplier, splat};
+use super::params::{SoftmaxS16Params, check_rows};
+use super::tables::{EXP_LUT, ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
+use crate::Error;
+
+/// Interpolated lookup in a 513-entry Q0.15 table of symmetric Q0.15
+/// inputs `v` (lanes already clamped to the i16 range): segment
+/// `256 + (v >> 7)`, offset `v & 127`, `base + (slope * offset + 64) >> 7`.
+#[inline(always)]
+fn table_lookup(v: I32s, lut: &[i16; 513]) -> I32s {
+    let index: I32s = (v >> 7) + splat(256);
+    let offset = v & splat(0x7f);
+    let mut base: Lanes = [0; LANES];
+    let mut next: Lanes = [0; LANES];
+    for ((b, n), &i) in base.iter_mut().zip(next.iter_mut()).zip(index.as_array()) {
+        // `i` is in 0..=511 for clamped lanes; the mask only spares a bounds check.
+        let i = (i as usize) & 511;
+        *b = i32::from(lut[i]);
+        *n = i32::from(lut[i + 1]);
+    }
+    let base = I32s::new(base);
+    let delta = ((I32s::new(next) - base) * offset + splat(1 << 6)) >> 7;
+    // TFLite adds in int16: wrap the same way (the tables never reach it).
+    ((base + delta) << 16) >> 16
+}
+
+fn row_max_i16(row: &[i16]) -> i16 {
+    let (chunks, tail) = row.as_chunks::<8>();
+    let mut acc = wide::i16x8::splat(i16::MIN);
+    for chunk in chunks {
+        acc = acc.max(wide::i16x8::new(*chunk));
+    }
+    tail.iter().fold(acc.reduce_max(), |m, &x| m.max(x))
+}
+
+/// Lanes of an i16 chunk, missing lanes `fill`.
+#[inline(always)]
+fn load(chunk: &[i16], fill: i32) -> I32s {
+    let mut lanes: Lanes = [fill; LANES];
+    for (lane, &x) in lanes.iter_mut().zip(chunk) {
+        *lane = i32::from(x);
+    }
+    I32s::new(lanes)
+}
+
+/// The exps of one row go to `out`; returns their exact sum.
+fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u64 {
+    let max = row_max_i16(row);
+    let max_lanes = splat(i32::from(max));
+    let mut sum = 0u64;
+    for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
+        let diff = load(chunk, i32::from(max)) - max_lanes;
+        let scaled = multiply_by_quantized_multiplier(diff, params.multiplier, params.shift);
+        // Recentre [-65535, 0] to the table's symmetric [-32768, 32767].
+        let sym = (scaled + splat(32767)).max(splat(-32768)).min(splat(32767));
+        let exp = table_lookup(sym, &EXP_LUT).to_array();
+        for (o, &e) in out_chunk.iter_mut().zip(&exp) {
+            *o = e as i16;
+            sum += u64::from(e as u32 & 0xffff);
+        }
+    }
+    sum
+}
+
+fn softmax_s16_with(
+    input: &[i16],
+    row_size: usize,
+    params: &SoftmaxS16Params,
+    output: &mut [i16],
+    one_over_one_plus_x: &[i16; 513],
+) -> Result<(), Error> {
+    check_rows(input.len(), output.len(), row_size)?;
+    params.validate()?;
+    for (row, out) in input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size)) {
+        let sum = exps_to_output(row, out, params);
+        // The sum's top bit `t` (>= 14: the maximum alone gives 32767).
+        // TFLite scales the sum to 17 bits, rounding half up, takes
+        // 1 / (1 + x) of its fraction from the table, and shifts the
+        // products right by `t`.
+        let t = 63 - sum.leading_zeros().min(63);
+        let shifted_sum = if t > 16 {
+            let drop = t - 16;
+            (sum >> drop) + ((sum >> (drop - 1)) & 1)
+        } else {
+            sum << (16 - t)
+        };
+        let x = (shifted_sum as i32 - (3 << 15)).clamp(-32768, 32767);
+        let reciprocal = table_lookup(splat(x), one_over_one_plus_x);
+        for out_chunk in out.chunks_mut(LANES) {
+            // exp and reciprocal are in [0, 32767]: the product and the
+            // rounding bit fit in i32, and for t >= 31 the result is 0.
+            let v = if t <= 30 {
+                let product = load(out_chunk, 0) * reciprocal;
+                ((product + splat(1 << (t.max(1) - 1))) >> t)
+                    .max(splat(0))
+                    .min(splat(32767))
+            } else {
+                splat(0)
+            };
+            for (o, &r) in out_chunk.iter_mut().zip(v.as_array()) {
+                *o = r as i16;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// int16 -> int16 softmax of every row, bit-exact with TFLite's reference
+/// `SOFTMAX` (input zero point 0; output scale 1/32768, zero point 0).
+///
+/// Per row: `e_i = EXP_LUT(clamp(MultiplyByQuantizedMultiplier(x_i - max,
+/// multiplier, shift) + 32767))` in Q0.15 (the difference mapped to `[-10,
+/// 0]`), `S = sum e_i` with top bit `t`, `r = ONE_OVER_ONE_PLUS_X_LUT(S`
+/// scaled to 17 bits` - 98304)`, `output[i] = clamp((e_i * r + 2^(t-1)) >>
+/// t, 0, 32767)`. The tables are [`tables::EXP_LUT`](super::tables::EXP_LUT)
+/// and [`tables::ONE_OVER_ONE_PLUS_X_LUT`](super::tables::ONE_OVER_ONE_PLUS_X_LUT);
+/// pair with [`SoftmaxS16Params::new`].
+///
+/// # Errors
+/// [`Error::LengthMismatch`], [`Error::NoClasses`],
+/// [`Error::NotMultipleOfClasses`] as for [`softmax_s8`](super::softmax_s8);
+/// [`Error::InvalidParameter`] when `params` breaks
+/// [`SoftmaxS16Params::validate`]. Nothing is written on error.
+pub fn softmax_s16(input: &[i16], row_size: usize, params: &SoftmaxS16Params, output: &mut [i16]) -> Result<(), Error> {
+    softmax_s16_with(input, row_size, params, output, &ONE_OVER_ONE_PLUS_X_LUT)
+}
+
+/// [`softmax_s16`] with TFLite Micro's and CMSIS-NN's `1/(1+x)` table
+/// ([`tables::ONE_OVER_ONE_PLUS_X_LUT_TFLM`](super::tables::ONE_OVER_ONE_PLUS_X_LUT_TFLM),
+/// built in f32); pair with [`SoftmaxS16Params::new_tflm`] to match
+/// TFLite Micro bit for bit.
+///
+/// # Errors
+/// As [`softmax_s16`].
+pub fn softmax_s16_tflm(
+    input: &[i16],
+    row_size: usize,
+    params: &SoftmaxS16Params,
+    output: &mut [i16],
+) -> Result<(), Error> {
+    softmax_s16_with(input, row_size, params, output, &ONE_OVER_ONE_PLUS_X_LUT_TFLM)
+}
