@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Fuzz step: every cargo-fuzz target in fuzz/ runs for a bounded time
+# (FUZZ_SECONDS each, default 25) on a copy of its committed seed corpus;
+# any finding (a disagreement with the reference, a broken contract, a
+# panic, a timeout or an OOM) fails CI, and the failing input is printed.
+# Budget: under 6 minutes with the build, on 2 cores.
+set -euo pipefail
+
+FUZZ_SECONDS="${FUZZ_SECONDS:-25}"
+started=$SECONDS
+
+# Nightly (cargo-fuzz needs -Z flags and sanitizer instrumentation).
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    rustup toolchain install nightly --profile minimal
+fi
+# cargo-fuzz itself: compiled from crates.io when missing (about 65 s on
+# this machine's 2 cores).
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked
+fi
+echo "fuzz: $(rustup run nightly rustc --version), $(cargo fuzz --version)"
+
+# Build every target once (release with debug assertions and overflow
+# checks; no sanitizer: the crate forbids unsafe code, so an out-of-bounds
+# access is a panic already, and ASan would cost 4x the executions); each
+# `cargo fuzz run` below then reuses the build.
+cargo +nightly fuzz build -O -s none
+echo "fuzz: tools and build took $((SECONDS - started)) s"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+failed=()
+for target in $(cargo +nightly fuzz list); do
+    # New inputs go to a scratch corpus (the first directory); the committed
+    # seeds are read only.
+    mkdir -p "$work/$target" "fuzz/corpus/$target"
+    log="$work/$target.log"
+    echo "fuzz: $target for ${FUZZ_SECONDS}s"
+    if cargo +nightly fuzz run -O -s none "$target" "$work/$target" "fuzz/corpus/$target" -- \
+        -max_total_time="$FUZZ_SECONDS" -timeout=20 -rss_limit_mb=4096 \
+        -print_final_stats=1 >"$log" 2>&1; then
+        # The closing status line and the run's totals.
+        grep -E '^(#[0-9]+.*DONE|Done [0-9]+ runs)|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log" || true
+    else
+        echo "fuzz: FINDING in $target; log tail:"
+        tail -n 60 "$log"
+        for artifact in fuzz/artifacts/"$target"/*; do
+            [ -f "$artifact" ] || continue
+            echo "fuzz: input $artifact (hex):"
+            od -A x -t x1z -v "$artifact" | head -n 40
+            echo "fuzz: input as the target decodes it:"
+            cargo +nightly fuzz fmt -O -s none "$target" "$artifact" 2>&1 | tail -n 40 || true
+        done
+        failed+=("$target")
+    fi
+done
+
+echo "fuzz: step took $((SECONDS - started)) s"
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "fuzz: findings in: ${failed[*]}"
+    exit 1
+fi
+echo "fuzz: no findings"
