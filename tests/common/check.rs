@@ -269,6 +269,34 @@ pub fn check_softmax(x: &[f32]) -> Result<(), String> {
     Ok(())
 }
 
+/// The four results of a loss kernel (SIMD and reference, without and with
+/// a gradient): all the expected `Err` with both gradients untouched
+/// (`Ok(None)`), or all `Ok` with the loss independent of the gradient
+/// (`Ok(Some((simd, reference)))`).
+fn loss_results(
+    what: &str,
+    logits: &[f32],
+    results: [Result<f32, Error>; 4],
+    want_err: Option<Error>,
+    grads: [&[f32]; 2],
+) -> Result<Option<(f32, f32)>, String> {
+    if let Some(e) = want_err {
+        let all = results.iter().all(|r| r.as_ref().err() == Some(&e));
+        if !all || grads.iter().any(|g| g.iter().any(|&v| v != 7.0)) {
+            return fail(what, logits, format!("want {e:?} and nothing written: {results:?}"));
+        }
+        return Ok(None);
+    }
+    let mut l = [0.0f32; 4];
+    for (l, r) in l.iter_mut().zip(&results) {
+        *l = r.clone().map_err(|e| format!("{what}: unexpected {e:?}"))?;
+    }
+    if !close(l[0], l[2], 0, 0.0) || !close(l[1], l[3], 0, 0.0) {
+        return fail(what, logits, format!("loss depends on grad: {l:?}"));
+    }
+    Ok(Some((l[0], l[1])))
+}
+
 /// The f64 scale of the loss terms, `sum |y_i| (|L| + |d_i|)`, over terms
 /// with `y_i != 0`.
 fn loss_scale(x: &[f32], y: &[f32]) -> f64 {
@@ -299,25 +327,9 @@ pub fn check_dense_xent(logits: &[f32], labels: &[f32]) -> Result<(), String> {
     } else {
         None
     };
-    if let Some(e) = want_err {
-        let all = [&r1, &r2, &r3, &r4].iter().all(|r| r.as_ref().err() == Some(&e));
-        if !all || ga.iter().chain(&gb).any(|&g| g != 7.0) {
-            return fail(
-                "dense xent",
-                logits,
-                format!("want {e:?} and nothing written: {r1:?} {r2:?} {r3:?} {r4:?}"),
-            );
-        }
+    let Some((l1, l2)) = loss_results("dense xent", logits, [r1, r2, r3, r4], want_err, [&ga, &gb])? else {
         return Ok(());
-    }
-    let (l1, l2, l3, l4) = (r1.unwrap(), r2.unwrap(), r3.unwrap(), r4.unwrap());
-    if !close(l1, l3, 0, 0.0) || !close(l2, l4, 0, 0.0) {
-        return fail(
-            "dense xent",
-            logits,
-            format!("loss depends on grad: {l1} {l3} / {l2} {l4}"),
-        );
-    }
+    };
     let scale = loss_scale(logits, labels);
     let tol = if scale.is_finite() {
         LOG_EPS * EPS * scale + FLUSH
@@ -367,25 +379,9 @@ pub fn check_sparse_xent(logits: &[f32], label: usize) -> Result<(), String> {
     } else {
         None
     };
-    if let Some(e) = want_err {
-        let all = [&r1, &r2, &r3, &r4].iter().all(|r| r.as_ref().err() == Some(&e));
-        if !all || ga.iter().chain(&gb).any(|&g| g != 7.0) {
-            return fail(
-                "sparse xent",
-                logits,
-                format!("want {e:?} and nothing written: {r1:?} {r2:?} {r3:?} {r4:?}"),
-            );
-        }
+    let Some((l1, l2)) = loss_results("sparse xent", logits, [r1, r2, r3, r4], want_err, [&ga, &gb])? else {
         return Ok(());
-    }
-    let (l1, l2, l3, l4) = (r1.unwrap(), r2.unwrap(), r3.unwrap(), r4.unwrap());
-    if !close(l1, l3, 0, 0.0) || !close(l2, l4, 0, 0.0) {
-        return fail(
-            "sparse xent",
-            logits,
-            format!("loss depends on grad: {l1} {l3} / {l2} {l4}"),
-        );
-    }
+    };
     let mut onehot = vec![0.0; n];
     onehot[label] = 1.0;
     let scale = loss_scale(logits, &onehot);
