@@ -82,7 +82,7 @@
 //! AVX-512F, 8 with AVX, else 4). For int8 inputs, when the input is
 //! long enough to pay for it, the `exp` of every possible difference
 //! (at most 256) is computed once per call in lanes and looked up
-//! afterwards. [`reference`] holds the plain scalar versions; both are
+//! afterwards. [`reference`](mod@reference) holds the plain scalar versions; both are
 //! tested against TFLite's golden outputs.
 
 mod fixedpoint;

@@ -218,7 +218,7 @@ fn softmax_s8_any<O: SoftmaxOut>(
 /// Q0.31 for `x_i - max >= diff_min` (else the output is -128), `sum` the
 /// Q12.19 sum of the exps and `n` its bits above one. A row whose sum of
 /// exps reaches 512 (where TFLite aborts) outputs -128 everywhere: see the
-/// [module docs](self).
+/// [module docs](crate::quantized).
 ///
 /// # Errors
 /// [`Error::LengthMismatch`] when `output.len() != input.len()`,

@@ -1,7 +1,7 @@
 //! Plain scalar versions of the quantized kernels: one element at a time,
 //! a line-by-line transliteration of TFLite's reference kernels
 //! (`reference/softmax.h`, `reference/log_softmax.h`) on the scalar
-//! fixed-point primitives of [`fixedpoint`]. They share no arithmetic with
+//! fixed-point primitives of the private `fixedpoint` module. They share no arithmetic with
 //! the lane kernels of the parent module (only the parameter types, their
 //! `validate` contract, the shape check and the int16 tables, which are
 //! data) and serve as their oracle in tests and fuzzing.
