@@ -42,6 +42,7 @@ fn same_len(expected: usize, found: usize) -> Result<(), Error> {
 /// assert_eq!(p, [0.5, 0.5, 1.0, 0.0]);
 /// # Ok::<(), softmax_simd::Error>(())
 /// ```
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     rows(x.len(), classes)?;
     same_len(x.len(), out.len())?;
@@ -56,6 +57,7 @@ pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Er
 /// # Errors
 /// [`Error::NoClasses`] if `classes == 0`; [`Error::NotMultipleOfClasses`] if
 /// `x.len() % classes != 0`.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     rows(x.len(), classes)?;
     for row in x.chunks_exact_mut(classes) {
@@ -68,6 +70,7 @@ pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error>
 ///
 /// # Errors
 /// As [`softmax_rows`].
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     rows(x.len(), classes)?;
     same_len(x.len(), out.len())?;
@@ -81,6 +84,7 @@ pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<()
 ///
 /// # Errors
 /// As [`softmax_rows_in_place`].
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     rows(x.len(), classes)?;
     for row in x.chunks_exact_mut(classes) {
@@ -95,6 +99,7 @@ pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Er
 /// # Errors
 /// [`Error::NoClasses`], [`Error::NotMultipleOfClasses`] as [`softmax_rows`];
 /// [`Error::LengthMismatch`] if `out.len()` is not the number of rows.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     let n = rows(x.len(), classes)?;
     same_len(n, out.len())?;
@@ -123,6 +128,7 @@ pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), 
 /// assert!((losses[1] - core::f32::consts::LN_2).abs() < 1e-6);
 /// # Ok::<(), softmax_simd::Error>(())
 /// ```
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_cross_entropy_with_logits_rows(
     logits: &[f32],
     labels: &[f32],
@@ -167,6 +173,7 @@ pub fn softmax_cross_entropy_with_logits_rows(
 /// assert!((losses[1] - core::f32::consts::LN_2).abs() < 1e-6);
 /// # Ok::<(), softmax_simd::Error>(())
 /// ```
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn sparse_softmax_cross_entropy_with_logits_rows(
     logits: &[f32],
     labels: &[usize],

@@ -64,6 +64,7 @@ fn scale(out: &mut [f32], s: f32) {
 /// assert_eq!(p, [0.5, 0.0, 0.5]);
 /// # Ok::<(), softmax_simd::Error>(())
 /// ```
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
     if out.len() != x.len() {
         return Err(Error::LengthMismatch {
@@ -102,6 +103,7 @@ pub(crate) fn softmax_into(x: &[f32], out: &mut [f32]) {
 /// softmax_simd::softmax_in_place(&mut row);
 /// assert_eq!(row, [0.5, 0.0, 0.5]);
 /// ```
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_in_place(x: &mut [f32]) {
     let m = max_fast(x);
     if !m.is_finite() {
@@ -154,6 +156,7 @@ fn log_softmax_special(x: &mut [f32], m: f32) {
 /// assert_eq!(out, [0.0, -999.0]);
 /// # Ok::<(), softmax_simd::Error>(())
 /// ```
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
     if out.len() != x.len() {
         return Err(Error::LengthMismatch {
@@ -184,6 +187,7 @@ pub(crate) fn log_softmax_into(x: &[f32], out: &mut [f32]) {
 /// softmax_simd::log_softmax_in_place(&mut row);
 /// assert_eq!(row, [0.0, f32::NEG_INFINITY]);
 /// ```
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_in_place(x: &mut [f32]) {
     match log_softmax_shift(x) {
         Some(shift) => map_groups_in_place(x, 0.0, |g| g.map(|v| shift.apply(v))),

@@ -113,6 +113,7 @@ fn gather_one(table: &DiffTable, x: i8, max: i8) -> i32 {
 /// [`Error::NotMultipleOfClasses`] as for [`softmax_s8`](super::softmax_s8);
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`LogSoftmaxParams::validate`]. Nothing is written on error.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_s8(
     input: &[i8],
     row_size: usize,

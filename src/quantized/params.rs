@@ -85,6 +85,7 @@ impl SoftmaxParams {
     /// `beta * input_scale <= 2^-26` (TFLite aborts there). Large products
     /// cap the multiplier at `2^31 - 1`, shift 31, `diff_min` 0: only the
     /// row maxima then count (pitfall 5).
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn new(input_scale: f32, beta: f32) -> Result<Self, Error> {
         let (multiplier, shift) = softmax_scaling(input_scale, beta)?;
         let params = SoftmaxParams {
@@ -98,6 +99,7 @@ impl SoftmaxParams {
 
     /// The parameter contract every int8 softmax kernel checks first:
     /// `multiplier > 0`, `0 <= shift <= 31`, `diff_min <= 0`.
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn validate(&self) -> Result<(), Error> {
         if self.multiplier <= 0 {
             return Err(Error::InvalidParameter("multiplier must be > 0"));
@@ -136,6 +138,7 @@ impl SoftmaxS16Params {
     /// `Err(InvalidParameter)` for a non-finite or non-positive value, a
     /// product so small that the multiplier underflows to 0, or so large
     /// that the shift exceeds 31.
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn new(input_scale: f32, beta: f32) -> Result<Self, Error> {
         Self::from_real(input_scale, beta, f64::from(input_scale * beta))
     }
@@ -145,6 +148,7 @@ impl SoftmaxS16Params {
     /// 65535)`. Differs from [`new`](Self::new) when `beta` is not a power
     /// of two (pitfall 4). Pair it with
     /// [`softmax_s16_tflm`](super::softmax_s16_tflm).
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn new_tflm(input_scale: f32, beta: f32) -> Result<Self, Error> {
         Self::from_real(input_scale, beta, f64::from(input_scale) * f64::from(beta))
     }
@@ -169,6 +173,7 @@ impl SoftmaxS16Params {
 
     /// The parameter contract of the int16 kernels: `multiplier > 0`,
     /// `-31 <= shift <= 31`.
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn validate(&self) -> Result<(), Error> {
         if self.multiplier <= 0 {
             return Err(Error::InvalidParameter("multiplier must be > 0"));
@@ -208,6 +213,7 @@ impl LogSoftmaxParams {
     /// `Err(InvalidParameter)` where TFLite aborts: scale not finite and
     /// positive, `input_scale <= 2^-26`, or a reverse scaling that is not
     /// below one.
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn new(input_scale: f32) -> Result<Self, Error> {
         let (multiplier, shift) = softmax_scaling(input_scale, 1.0)?;
         let reverse = f64::from(1u32 << (31 - shift).clamp(0, 31)) / f64::from(multiplier);
@@ -231,6 +237,7 @@ impl LogSoftmaxParams {
     /// The parameter contract of the log-softmax kernels: `multiplier > 0`,
     /// `0 <= shift <= 31`, `reverse_scaling_divisor > 0`,
     /// `0 <= reverse_scaling_right_shift <= 31`, `diff_min <= 0`.
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn validate(&self) -> Result<(), Error> {
         if self.multiplier <= 0 {
             return Err(Error::InvalidParameter("multiplier must be > 0"));

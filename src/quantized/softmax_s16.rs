@@ -123,6 +123,7 @@ fn softmax_s16_with(
 /// [`Error::NotMultipleOfClasses`] as for [`softmax_s8`](super::softmax_s8);
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`SoftmaxS16Params::validate`]. Nothing is written on error.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s16(input: &[i16], row_size: usize, params: &SoftmaxS16Params, output: &mut [i16]) -> Result<(), Error> {
     softmax_s16_with(input, row_size, params, output, &ONE_OVER_ONE_PLUS_X_LUT)
 }
@@ -134,6 +135,7 @@ pub fn softmax_s16(input: &[i16], row_size: usize, params: &SoftmaxS16Params, ou
 ///
 /// # Errors
 /// As [`softmax_s16`].
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s16_tflm(
     input: &[i16],
     row_size: usize,

@@ -25,6 +25,7 @@ fn expect_len(expected: usize, found: usize) -> Result<(), Error> {
 ///
 /// # Errors
 /// As the SIMD kernel.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     row_count(x.len(), classes)?;
     expect_len(x.len(), out.len())?;
@@ -37,6 +38,7 @@ pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Er
 ///
 /// # Errors
 /// As the SIMD kernel.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     row_count(x.len(), classes)?;
     x.chunks_exact_mut(classes).for_each(softmax_in_place);
@@ -47,6 +49,7 @@ pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error>
 ///
 /// # Errors
 /// As the SIMD kernel.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     row_count(x.len(), classes)?;
     expect_len(x.len(), out.len())?;
@@ -59,6 +62,7 @@ pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<()
 ///
 /// # Errors
 /// As the SIMD kernel.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     row_count(x.len(), classes)?;
     x.chunks_exact_mut(classes).for_each(log_softmax_in_place);
@@ -69,6 +73,7 @@ pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Er
 ///
 /// # Errors
 /// As the SIMD kernel.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     let rows = row_count(x.len(), classes)?;
     expect_len(rows, out.len())?;
@@ -82,6 +87,7 @@ pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), 
 ///
 /// # Errors
 /// As the SIMD kernel.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_cross_entropy_with_logits_rows(
     logits: &[f32],
     labels: &[f32],
@@ -108,6 +114,7 @@ pub fn softmax_cross_entropy_with_logits_rows(
 ///
 /// # Errors
 /// As the SIMD kernel (labels are all checked before anything is written).
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn sparse_softmax_cross_entropy_with_logits_rows(
     logits: &[f32],
     labels: &[usize],

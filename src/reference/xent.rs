@@ -10,6 +10,7 @@ use crate::Error;
 /// # Errors
 /// [`Error::NoClasses`] for empty logits, [`Error::LengthMismatch`] for
 /// `labels` or `grad` of another length.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_cross_entropy_with_logits(
     logits: &[f32],
     labels: &[f32],
@@ -81,6 +82,7 @@ pub fn softmax_cross_entropy_with_logits(
 /// # Errors
 /// [`Error::NoClasses`], [`Error::LabelOutOfRange`], [`Error::LengthMismatch`]
 /// as the SIMD kernel.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn sparse_softmax_cross_entropy_with_logits(
     logits: &[f32],
     label: usize,

@@ -136,11 +136,13 @@ fn softmax_s8_any<O: OutputInt>(
 }
 
 /// Scalar reference of [`softmax_s8`](super::softmax_s8).
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s8(input: &[i8], row_size: usize, params: &SoftmaxParams, output: &mut [i8]) -> Result<(), Error> {
     softmax_s8_any(input, row_size, params, output)
 }
 
 /// Scalar reference of [`softmax_s8_s16`](super::softmax_s8_s16).
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s8_s16(input: &[i8], row_size: usize, params: &SoftmaxParams, output: &mut [i16]) -> Result<(), Error> {
     softmax_s8_any(input, row_size, params, output)
 }
@@ -203,12 +205,14 @@ fn softmax_s16_with(
 }
 
 /// Scalar reference of [`softmax_s16`](super::softmax_s16) (TFLite tables).
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s16(input: &[i16], row_size: usize, params: &SoftmaxS16Params, output: &mut [i16]) -> Result<(), Error> {
     softmax_s16_with(input, row_size, params, output, &ONE_OVER_ONE_PLUS_X_LUT)
 }
 
 /// Scalar reference of [`softmax_s16_tflm`](super::softmax_s16_tflm)
 /// (TFLite Micro / CMSIS-NN 1/(1+x) table).
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s16_tflm(
     input: &[i16],
     row_size: usize,
@@ -219,6 +223,7 @@ pub fn softmax_s16_tflm(
 }
 
 /// Scalar reference of [`log_softmax_s8`](super::log_softmax_s8).
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_s8(
     input: &[i8],
     row_size: usize,
