@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite of the main crate on aarch64-unknown-linux-gnu (NEON
+# f32x4 lanes) under qemu-aarch64, linked by Debian's cross gcc.
+set -euo pipefail
+source firmware/ci/lib.sh
+
+ensure_apt qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+ensure_target aarch64-unknown-linux-gnu
+
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=aarch64-linux-gnu-gcc
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER="qemu-aarch64 -L /usr/aarch64-linux-gnu"
+# The exhaustive exp test checks every k-th f32 bit pattern under emulation:
+# an odd stride still walks every binade and, coprime to 2^j, every pattern
+# of the low mantissa bits.
+export SOFTMAX_SIMD_EXP_STRIDE="${SOFTMAX_SIMD_EXP_STRIDE:-97}"
+
+section "cargo test --release --target aarch64-unknown-linux-gnu (qemu-aarch64, exp stride $SOFTMAX_SIMD_EXP_STRIDE)"
+cargo test --release --target aarch64-unknown-linux-gnu
