@@ -24,15 +24,18 @@ fn q5_and_summand(diff: I32s, params: &LogSoftmaxParams) -> (I32s, I32s) {
 struct LogTables {
     q5: DiffTable,
     summand: DiffTable,
+    /// Entries from here on are unused (differences below `diff_min`).
+    len: usize,
 }
 
 impl LogTables {
     fn new(params: &LogSoftmaxParams) -> Self {
+        let len = table_len(params.diff_min);
         let mut tables = LogTables {
             q5: [0; SPAN],
             summand: [0; SPAN],
+            len,
         };
-        let len = table_len(params.diff_min);
         let q5_chunks = tables.q5.as_chunks_mut::<LANES>().0;
         let sum_chunks = tables.summand.as_chunks_mut::<LANES>().0;
         for (i, (q, s)) in q5_chunks.iter_mut().zip(sum_chunks.iter_mut()).enumerate() {
@@ -77,23 +80,45 @@ fn log_softmax_row(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, tables
     .to_array()[0];
     let adjusted_diff_min = splat(params.diff_min.saturating_sub(1).max(reverse));
     let log_sum = splat(log_sum);
-    for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
-        let diff = load_diffs(chunk, max);
-        let q5 = match tables {
-            Some(t) => gather(&t.q5, chunk, max),
-            None => scaled_diff(diff, params.multiplier, params.shift),
-        };
+    let emit = |out: &mut [i8], diff: I32s, q5: I32s| {
         let v = rounding_divide_by_pot(q5 - log_sum, OUTPUT_SHIFT) + splat(127);
         let v = v.max(splat(-128)).min(splat(127));
         let v = diff.simd_gt(adjusted_diff_min).select(v, splat(-128)).to_array();
-        for (o, &x) in out_chunk.iter_mut().zip(&v) {
+        for (o, &x) in out.iter_mut().zip(&v) {
             *o = x as i8;
+        }
+    };
+    match tables {
+        Some(t) if row.len() >= t.len => {
+            // A long row: map every possible difference once, then look up.
+            let mut mapped = [i8::MIN; SPAN];
+            let pairs = mapped
+                .as_chunks_mut::<LANES>()
+                .0
+                .iter_mut()
+                .zip(t.q5.as_chunks::<LANES>().0);
+            for (i, (m, q5)) in pairs.take(t.len.div_ceil(LANES)).enumerate() {
+                emit(m, negated_iota(i * LANES), I32s::new(*q5));
+            }
+            for (o, &x) in out.iter_mut().zip(row) {
+                *o = gather_one(&mapped, x, max);
+            }
+        }
+        _ => {
+            for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
+                let diff = load_diffs(chunk, max);
+                let q5 = match tables {
+                    Some(t) => gather(&t.q5, chunk, max),
+                    None => scaled_diff(diff, params.multiplier, params.shift),
+                };
+                emit(out_chunk, diff, q5);
+            }
         }
     }
 }
 
 #[inline(always)]
-fn gather_one(table: &DiffTable, x: i8, max: i8) -> i32 {
+fn gather_one<T: Copy>(table: &[T; SPAN], x: i8, max: i8) -> T {
     table[(i32::from(max) - i32::from(x)) as usize & (SPAN - 1)]
 }
 
@@ -113,7 +138,6 @@ fn gather_one(table: &DiffTable, x: i8, max: i8) -> i32 {
 /// [`Error::NotMultipleOfClasses`] as for [`softmax_s8`](super::softmax_s8);
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`LogSoftmaxParams::validate`]. Nothing is written on error.
-#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_s8(
     input: &[i8],
     row_size: usize,

@@ -22,10 +22,14 @@ pub(crate) fn table_len(diff_min: i32) -> usize {
     (diff_min.unsigned_abs() as usize).saturating_add(1).min(SPAN)
 }
 
-/// The table pays for itself once the two passes over the input would
-/// evaluate more exps than it holds.
+/// Rows on the direct path keep their exps on the stack: at most this many.
+pub(crate) const STASH: usize = 128;
+
+/// The table pays for itself once the passes over the input would evaluate
+/// about as many exps as it holds. Inputs of `STASH` values or more always
+/// take it, so a direct-path row always fits the stash.
 pub(crate) fn use_table(input_len: usize, diff_min: i32) -> bool {
-    input_len >= table_len(diff_min) / 2
+    input_len >= (table_len(diff_min) / 2).min(STASH)
 }
 
 /// The lane vector of `k, k+1, ..`: the differences `-k..` of a table chunk.
@@ -85,15 +89,18 @@ fn masked_exp(diff: I32s, params: &SoftmaxParams) -> I32s {
 struct ExpTables {
     exp: DiffTable,
     summand: DiffTable,
+    /// Entries from here on are 0 (differences below `diff_min`).
+    len: usize,
 }
 
 impl ExpTables {
     fn new(params: &SoftmaxParams) -> Self {
+        let len = table_len(params.diff_min);
         let mut tables = ExpTables {
             exp: [0; SPAN],
             summand: [0; SPAN],
+            len,
         };
-        let len = table_len(params.diff_min);
         let exp_chunks = tables.exp.as_chunks_mut::<LANES>().0;
         let sum_chunks = tables.summand.as_chunks_mut::<LANES>().0;
         for (i, (e, s)) in exp_chunks.iter_mut().zip(sum_chunks.iter_mut()).enumerate() {
@@ -108,28 +115,13 @@ impl ExpTables {
     }
 }
 
-/// The Q12.19 sum of a row's exps, exact in u64 (TFLite's int32 wraps at
-/// 4096 maxima; below 2^32 the u32 reading TFLite's reciprocal uses and
-/// this sum agree).
-fn sum_of_exps(row: &[i8], max: i8, params: &SoftmaxParams, tables: Option<&ExpTables>) -> u64 {
-    match tables {
-        Some(t) => {
-            let index = |x: i8| (i32::from(max) - i32::from(x)) as usize & (SPAN - 1);
-            row.iter().map(|&x| u64::from(t.summand[index(x)] as u32)).sum()
-        }
-        None => row
-            .chunks(LANES)
-            .map(|chunk| {
-                let mut exp = masked_exp(load_diffs(chunk, max), params);
-                // Padding lanes are maxima: drop them from the sum.
-                let mut lanes = exp.to_array();
-                lanes[chunk.len()..].fill(0);
-                exp = I32s::new(lanes);
-                let summands = rounding_divide_by_pot(exp, ACCUM_SHIFT).to_array();
-                summands.iter().map(|&s| u64::from(s as u32)).sum::<u64>()
-            })
-            .sum(),
-    }
+/// The Q12.19 summand of each exp: `RoundingDivideByPOT(exp, 12)`, summed
+/// exactly in u64 (TFLite's int32 wraps at 4096 maxima; below 2^32 the u32
+/// reading TFLite's reciprocal uses and this sum agree).
+#[inline(always)]
+fn sum_summands(exp: I32s, valid: usize) -> u64 {
+    let summands = rounding_divide_by_pot(exp, ACCUM_SHIFT).to_array();
+    summands[..valid.min(LANES)].iter().map(|&s| u64::from(s as u32)).sum()
 }
 
 /// TFLite `GetReciprocal` on the exact sum: `1 / (sum / 2^n)` in Q0.31 and
@@ -170,28 +162,73 @@ impl SoftmaxOut for i16 {
     }
 }
 
-fn softmax_row<O: SoftmaxOut>(row: &[i8], out: &mut [O], params: &SoftmaxParams, tables: Option<&ExpTables>) {
-    let max = row_max_i8(row);
-    let (scale, num_bits_over_unit) = reciprocal(sum_of_exps(row, max, params, tables));
+/// The per-row scale: `(1/sum in Q0.31, RoundingDivideByPOT exponent)`,
+/// or `None` when the exponent is 32 or more: `SRDHM(1/sum, exp)` is in
+/// `[0, 2^31)`, so every output rounds to the minimum (pitfall 1, where
+/// TFLite aborts).
+fn output_scale<O: SoftmaxOut>(sum: u64) -> Option<(I32s, u32)> {
+    let (scale, num_bits_over_unit) = reciprocal(sum);
     let exponent = num_bits_over_unit + 31 - O::BITS;
-    if exponent >= 32 {
-        // `SRDHM(1/sum, exp)` is in [0, 2^31): dividing it by 2^32 or more
-        // rounds to 0 (pitfall 1, where TFLite aborts).
+    (exponent < 32).then(|| (splat(scale), exponent.max(0) as u32))
+}
+
+/// `clamp(RoundingDivideByPOT(SRDHM(scale, exp), exponent) + MIN)` to `out`.
+#[inline(always)]
+fn emit<O: SoftmaxOut>(out: &mut [O], exp: I32s, (scale, exponent): (I32s, u32)) {
+    let v = rounding_divide_by_pot(srdhm(scale, exp), exponent) + splat(O::MIN);
+    let v = v.max(splat(O::MIN)).min(splat(O::MAX)).to_array();
+    for (o, &x) in out.iter_mut().zip(&v) {
+        *o = O::narrow(x);
+    }
+}
+
+/// A row of a long input: exps looked up in the per-call tables.
+fn softmax_row_table<O: SoftmaxOut>(row: &[i8], out: &mut [O], tables: &ExpTables) {
+    let max = row_max_i8(row);
+    let index = |x: i8| (i32::from(max) - i32::from(x)) as usize & (SPAN - 1);
+    let sum = row.iter().map(|&x| u64::from(tables.summand[index(x)] as u32)).sum();
+    let Some(scale) = output_scale::<O>(sum) else {
         out.fill(O::narrow(O::MIN));
         return;
-    }
-    let exponent = exponent.max(0) as u32;
-    let scale = splat(scale);
-    for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
-        let exp = match tables {
-            Some(t) => gather(&t.exp, chunk, max),
-            None => masked_exp(load_diffs(chunk, max), params),
-        };
-        let v = rounding_divide_by_pot(srdhm(scale, exp), exponent) + splat(O::MIN);
-        let v = v.max(splat(O::MIN)).min(splat(O::MAX)).to_array();
-        for (o, &x) in out_chunk.iter_mut().zip(&v) {
-            *o = O::narrow(x);
+    };
+    if row.len() >= tables.len {
+        // A long row: map every possible difference once, then look up.
+        let mut mapped = [O::narrow(O::MIN); SPAN];
+        let pairs = mapped
+            .as_chunks_mut::<LANES>()
+            .0
+            .iter_mut()
+            .zip(tables.exp.as_chunks::<LANES>().0);
+        for (m, exp) in pairs.take(tables.len.div_ceil(LANES)) {
+            emit(m, I32s::new(*exp), scale);
         }
+        for (o, &x) in out.iter_mut().zip(row) {
+            *o = mapped[index(x)];
+        }
+    } else {
+        for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
+            emit(out_chunk, gather(&tables.exp, chunk, max), scale);
+        }
+    }
+}
+
+/// A row of a short input (at most `STASH` values): exps computed in lanes
+/// once and kept on the stack for the output pass.
+fn softmax_row_direct<O: SoftmaxOut>(row: &[i8], out: &mut [O], params: &SoftmaxParams) {
+    let max = row_max_i8(row);
+    let mut stash = [0i32; STASH];
+    let mut sum = 0u64;
+    for (chunk, slot) in row.chunks(LANES).zip(stash.as_chunks_mut::<LANES>().0) {
+        let exp = masked_exp(load_diffs(chunk, max), params);
+        *slot = exp.to_array();
+        sum += sum_summands(exp, chunk.len());
+    }
+    let Some(scale) = output_scale::<O>(sum) else {
+        out.fill(O::narrow(O::MIN));
+        return;
+    };
+    for (out_chunk, slot) in out.chunks_mut(LANES).zip(stash.as_chunks::<LANES>().0) {
+        emit(out_chunk, I32s::new(*slot), scale);
     }
 }
 
@@ -203,9 +240,13 @@ fn softmax_s8_any<O: SoftmaxOut>(
 ) -> Result<(), Error> {
     check_rows(input.len(), output.len(), row_size)?;
     params.validate()?;
-    let tables = use_table(input.len(), params.diff_min).then(|| ExpTables::new(params));
-    for (row, out) in input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size)) {
-        softmax_row(row, out, params, tables.as_ref());
+    let rows = input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size));
+    if use_table(input.len(), params.diff_min) {
+        let tables = ExpTables::new(params);
+        rows.for_each(|(row, out)| softmax_row_table(row, out, &tables));
+    } else {
+        // Here `row_size <= input.len() < STASH`.
+        rows.for_each(|(row, out)| softmax_row_direct(row, out, params));
     }
     Ok(())
 }
@@ -226,7 +267,6 @@ fn softmax_s8_any<O: SoftmaxOut>(
 /// [`Error::NotMultipleOfClasses`] when `input.len() % row_size != 0`,
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`SoftmaxParams::validate`]. Nothing is written on error.
-#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s8(input: &[i8], row_size: usize, params: &SoftmaxParams, output: &mut [i8]) -> Result<(), Error> {
     softmax_s8_any(input, row_size, params, output)
 }
@@ -240,7 +280,6 @@ pub fn softmax_s8(input: &[i8], row_size: usize, params: &SoftmaxParams, output:
 ///
 /// # Errors
 /// As [`softmax_s8`].
-#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s8_s16(input: &[i8], row_size: usize, params: &SoftmaxParams, output: &mut [i16]) -> Result<(), Error> {
     softmax_s8_any(input, row_size, params, output)
 }
