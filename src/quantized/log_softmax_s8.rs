@@ -138,6 +138,7 @@ fn gather_one<T: Copy>(table: &[T; SPAN], x: i8, max: i8) -> T {
 /// [`Error::NotMultipleOfClasses`] as for [`softmax_s8`](super::softmax_s8);
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`LogSoftmaxParams::validate`]. Nothing is written on error.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_s8(
     input: &[i8],
     row_size: usize,

@@ -267,6 +267,7 @@ fn softmax_s8_any<O: SoftmaxOut>(
 /// [`Error::NotMultipleOfClasses`] when `input.len() % row_size != 0`,
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`SoftmaxParams::validate`]. Nothing is written on error.
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s8(input: &[i8], row_size: usize, params: &SoftmaxParams, output: &mut [i8]) -> Result<(), Error> {
     softmax_s8_any(input, row_size, params, output)
 }
@@ -280,6 +281,7 @@ pub fn softmax_s8(input: &[i8], row_size: usize, params: &SoftmaxParams, output:
 ///
 /// # Errors
 /// As [`softmax_s8`].
+#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s8_s16(input: &[i8], row_size: usize, params: &SoftmaxParams, output: &mut [i16]) -> Result<(), Error> {
     softmax_s8_any(input, row_size, params, output)
 }
