@@ -9,11 +9,11 @@
 //! functions on a splatted value and read lane 0.
 
 #[cfg(not(target_feature = "avx"))]
-pub(crate) use wide::{i32x4 as I32s, u32x4 as U32s};
+pub(crate) use wide::i32x4 as I32s;
 #[cfg(all(target_feature = "avx", not(target_feature = "avx512f")))]
-pub(crate) use wide::{i32x8 as I32s, u32x8 as U32s};
+pub(crate) use wide::i32x8 as I32s;
 #[cfg(target_feature = "avx512f")]
-pub(crate) use wide::{i32x16 as I32s, u32x16 as U32s};
+pub(crate) use wide::i32x16 as I32s;
 
 /// Number of i32 lanes in [`I32s`].
 pub(crate) const LANES: usize = core::mem::size_of::<I32s>() / 4;
@@ -29,17 +29,41 @@ pub(crate) fn splat(v: i32) -> I32s {
 /// `SaturatingRoundingDoublingHighMul`, i.e. `floor((a * b + 2^30) / 2^31)`
 /// (ARM `VQRDMULH`), with `i32::MIN * i32::MIN` saturated to `i32::MAX`.
 ///
-/// From the 64-bit product `hi * 2^32 + lo`: adding `2^30` only touches
-/// the two top bits of `lo` and the carry out of them, so the result is
+/// Where `wide` has a native 32x32->64 lane multiply: from the 64-bit
+/// product `hi * 2^32 + lo`, adding `2^30` only touches the two top bits
+/// of `lo` and the carry out of them, so the result is
 /// `2 * hi + ((lo >> 30) + 1) / 2`.
+#[cfg(any(
+    target_feature = "sse4.1",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 pub(crate) fn srdhm(a: I32s, b: I32s) -> I32s {
     let (lo, hi) = a.mul_keep_low_high(b);
-    let top2: U32s = lo >> 30;
-    let round: I32s = wide::bytemuck::cast((top2 + U32s::splat(1)) >> 1);
-    let r = (hi << 1) + round;
+    let lo: I32s = wide::bytemuck::cast(lo);
+    let top2 = (lo >> 30) & splat(3);
+    let r = (hi << 1) + ((top2 + splat(1)) >> 1);
     let overflow = a.simd_eq(splat(i32::MIN)) & b.simd_eq(splat(i32::MIN));
     overflow.select(splat(i32::MAX), r)
+}
+
+/// `SaturatingRoundingDoublingHighMul` where `wide` emulates 32-bit lane
+/// multiplies one lane at a time anyway (x86 without SSE4.1, Cortex-M,
+/// other plain-array targets): the 64-bit products directly, lane by lane,
+/// which saves the low/high split. Only `MIN * MIN` exceeds i32, hence `min`.
+#[cfg(not(any(
+    target_feature = "sse4.1",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+)))]
+#[inline(always)]
+pub(crate) fn srdhm(a: I32s, b: I32s) -> I32s {
+    let (a, b) = (a.to_array(), b.to_array());
+    I32s::new(core::array::from_fn(|i| {
+        let product = i64::from(a[i]) * i64::from(b[i]);
+        ((product + (1 << 30)) >> 31).min(i64::from(i32::MAX)) as i32
+    }))
 }
 
 /// `RoundingDivideByPOT(x, exponent)`: `x / 2^exponent` rounded half away

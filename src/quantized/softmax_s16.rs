@@ -38,6 +38,9 @@ fn row_max_i16(row: &[i16]) -> i16 {
 /// Lanes of an i16 chunk, missing lanes `fill`.
 #[inline(always)]
 fn load(chunk: &[i16], fill: i32) -> I32s {
+    if let Ok(full) = <&[i16; LANES]>::try_from(chunk) {
+        return I32s::new(full.map(i32::from));
+    }
     let mut lanes: Lanes = [fill; LANES];
     for (lane, &x) in lanes.iter_mut().zip(chunk) {
         *lane = i32::from(x);
@@ -45,23 +48,53 @@ fn load(chunk: &[i16], fill: i32) -> I32s {
     I32s::new(lanes)
 }
 
+/// Stores the low 16 bits of each lane (values already in the i16 range).
+#[inline(always)]
+fn store(out: &mut [i16], v: I32s) {
+    let v = v.to_array();
+    if let Ok(full) = <&mut [i16; LANES]>::try_from(&mut *out) {
+        *full = v.map(|x| x as i16);
+    } else {
+        for (o, &x) in out.iter_mut().zip(&v) {
+            *o = x as i16;
+        }
+    }
+}
+
+/// Adds the lanes (all in `0..2^31`) exactly.
+fn lane_sum(v: I32s) -> u64 {
+    v.to_array().iter().map(|&x| u64::from(x as u32)).sum()
+}
+
 /// The exps of one row go to `out`; returns their exact sum.
 fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u64 {
     let max = row_max_i16(row);
     let max_lanes = splat(i32::from(max));
     let mut sum = 0u64;
-    for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
+    let mut acc = splat(0);
+    for (i, (chunk, out_chunk)) in row.chunks(LANES).zip(out.chunks_mut(LANES)).enumerate() {
+        // Padding lanes are maxima here and are masked off the sum below.
         let diff = load(chunk, i32::from(max)) - max_lanes;
         let scaled = multiply_by_quantized_multiplier(diff, params.multiplier, params.shift);
         // Recentre [-65535, 0] to the table's symmetric [-32768, 32767].
         let sym = (scaled + splat(32767)).max(splat(-32768)).min(splat(32767));
-        let exp = table_lookup(sym, &EXP_LUT).to_array();
-        for (o, &e) in out_chunk.iter_mut().zip(&exp) {
-            *o = e as i16;
-            sum += u64::from(e as u32 & 0xffff);
+        // The sum reads the int16 exps as u16 (they are all positive).
+        let exp = table_lookup(sym, &EXP_LUT) & splat(0xffff);
+        store(out_chunk, exp);
+        if chunk.len() == LANES {
+            acc += exp;
+        } else {
+            let mut lanes = exp.to_array();
+            lanes[chunk.len()..].fill(0);
+            acc += I32s::new(lanes);
+        }
+        // A lane gains < 2^16 per chunk: flush every 2^14 chunks.
+        if i % (1 << 14) == (1 << 14) - 1 {
+            sum += lane_sum(acc);
+            acc = splat(0);
         }
     }
-    sum
+    sum + lane_sum(acc)
 }
 
 fn softmax_s16_with(
@@ -99,9 +132,7 @@ fn softmax_s16_with(
             } else {
                 splat(0)
             };
-            for (o, &r) in out_chunk.iter_mut().zip(v.as_array()) {
-                *o = r as i16;
-            }
+            store(out_chunk, v);
         }
     }
     Ok(())

@@ -54,6 +54,10 @@ pub(crate) fn row_max_i8(row: &[i8]) -> i8 {
 /// `x - max` for up to `LANES` values; missing lanes get 0 (a maximum).
 #[inline(always)]
 pub(crate) fn load_diffs(chunk: &[i8], max: i8) -> I32s {
+    if let Ok(full) = <&[i8; LANES]>::try_from(chunk) {
+        // A whole vector: a plain widening the compiler vectorises.
+        return I32s::new(full.map(i32::from)) - splat(i32::from(max));
+    }
     let mut lanes: Lanes = [0; LANES];
     for (lane, &x) in lanes.iter_mut().zip(chunk) {
         *lane = i32::from(x) - i32::from(max);
@@ -177,8 +181,12 @@ fn output_scale<O: SoftmaxOut>(sum: u64) -> Option<(I32s, u32)> {
 fn emit<O: SoftmaxOut>(out: &mut [O], exp: I32s, (scale, exponent): (I32s, u32)) {
     let v = rounding_divide_by_pot(srdhm(scale, exp), exponent) + splat(O::MIN);
     let v = v.max(splat(O::MIN)).min(splat(O::MAX)).to_array();
-    for (o, &x) in out.iter_mut().zip(&v) {
-        *o = O::narrow(x);
+    if let Ok(full) = <&mut [O; LANES]>::try_from(&mut *out) {
+        *full = v.map(O::narrow);
+    } else {
+        for (o, &x) in out.iter_mut().zip(&v) {
+            *o = O::narrow(x);
+        }
     }
 }
 
