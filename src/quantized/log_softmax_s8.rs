@@ -61,7 +61,7 @@ fn log_softmax_row(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, tables
             .chunks(LANES)
             .map(|chunk| {
                 let summands = q5_and_summand(load_diffs(chunk, max), params).1.to_array();
-                summands[..chunk.len()]
+                summands[..chunk.len().min(LANES)]
                     .iter()
                     .map(|&s| u64::from(s as u32))
                     .sum::<u64>()

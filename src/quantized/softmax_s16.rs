@@ -85,7 +85,7 @@ fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u6
             acc += exp;
         } else {
             let mut lanes = exp.to_array();
-            lanes[chunk.len()..].fill(0);
+            lanes[chunk.len().min(LANES)..].fill(0);
             acc += I32s::new(lanes);
         }
         // A lane gains < 2^16 per chunk: flush every 2^14 chunks.
