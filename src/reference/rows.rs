@@ -102,10 +102,10 @@ pub fn softmax_cross_entropy_with_logits_rows(
         expect_len(logits.len(), g.len())?;
     }
     let mut grad_rows = grad.map(|g| g.chunks_exact_mut(classes));
-    for (r, loss) in losses.iter_mut().enumerate() {
-        let span = r * classes..(r + 1) * classes;
+    let rows = logits.chunks_exact(classes).zip(labels.chunks_exact(classes));
+    for ((x, y), loss) in rows.zip(losses.iter_mut()) {
         let g = grad_rows.as_mut().and_then(|it| it.next());
-        *loss = softmax_cross_entropy_with_logits(&logits[span.clone()], &labels[span], g)?;
+        *loss = softmax_cross_entropy_with_logits(x, y, g)?;
     }
     Ok(())
 }

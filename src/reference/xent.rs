@@ -35,8 +35,9 @@ pub fn softmax_cross_entropy_with_logits(
         });
     }
     let y_total = neumaier(labels.iter().copied());
-    // (-log_softmax_i, softmax_i) for each element.
-    let (loss, probs): (f32, &dyn Fn(f32) -> f32) = match scan(logits) {
+    // The limits of a row whose max is not finite: `Some(k)` for `k`
+    // entries at +inf, `None` for a masked row (every entry -inf).
+    let inf_k = match scan(logits) {
         Row::Nan => {
             if let Some(g) = grad {
                 g.fill(f32::NAN);
@@ -56,20 +57,19 @@ pub fn softmax_cross_entropy_with_logits(
             }
             return Ok(loss);
         }
-        Row::PosInf { k } => {
-            let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
-            (neumaier(terms.map(|(&x, &y)| y * -inf_log_share(x, k))), &move |x| {
-                inf_share(x, k)
-            })
-        }
-        Row::Masked => {
-            let terms = labels.iter().filter(|&&y| y != 0.0);
-            (neumaier(terms.map(|&y| y * f32::INFINITY)), &|_| 0.0)
-        }
+        Row::PosInf { k } => Some(k),
+        Row::Masked => None,
     };
+    // (-log_softmax_i, softmax_i) in the limit.
+    let limit = |x: f32| match inf_k {
+        Some(k) => (-inf_log_share(x, k), inf_share(x, k)),
+        None => (f32::INFINITY, 0.0),
+    };
+    let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
+    let loss = neumaier(terms.map(|(&x, &y)| y * limit(x).0));
     if let Some(g) = grad {
         for ((g, &x), &y) in g.iter_mut().zip(logits).zip(labels) {
-            *g = y_total * probs(x) - y;
+            *g = y_total * limit(x).1 - y;
         }
     }
     Ok(loss)
