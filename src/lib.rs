@@ -28,3 +28,6 @@ pub use xent::{softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_w
 #[cfg(all(test, softmax_simd_no_panic))]
 #[path = "../firmware/no-panic/roots.rs"]
 mod no_panic_roots;
+mod blocked;
+#[doc(hidden)]
+pub use blocked::variants;

@@ -196,8 +196,8 @@ pub(crate) fn has_nan(x: &[f32]) -> bool {
 /// `logsumexp([0, -20]) = 2.0611537e-9` (PyTorch, JAX and TensorFlow return 0).
 ///
 /// Special values: empty or all `-inf` gives `-inf`; any `+inf` (and no NaN)
-/// gives `+inf`; any NaN gives NaN. Two passes (max, then exp-sum); no
-/// exps are stored.
+/// gives `+inf`; any NaN gives NaN. Two passes (max, then exp-sum) below
+/// 2^14 values, one blocked online pass from there on; no exps are stored.
 ///
 /// Error: within a few ULP of the f64 value (see the README's accuracy
 /// table); the sum of up to `2^24` terms is within `2^-20` relative.
@@ -210,6 +210,17 @@ pub(crate) fn has_nan(x: &[f32]) -> bool {
 /// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn logsumexp(x: &[f32]) -> f32 {
+    if x.len() >= crate::blocked::LOG_SUM_ONE_PASS_FROM
+        && let Some((m, l)) = crate::blocked::log_sum_one_pass(x)
+    {
+        return m + l;
+    }
+    logsumexp_two_pass(x)
+}
+
+/// [`logsumexp`] in two passes (max, then exp-sum) at every length; also
+/// the special-value path of the one-pass form.
+pub(crate) fn logsumexp_two_pass(x: &[f32]) -> f32 {
     let m = max_fast(x);
     if !m.is_finite() {
         // Empty, all -inf, any +inf, or a NaN that won the max: decided once.

@@ -1,8 +1,12 @@
 //! Softmax cross-entropy with dense labels and with a class index: the
 //! loss from one exp-sum pass that stores no exps, and the gradient from
 //! the exps stored in the gradient buffer and rescaled in place.
+//! Without a gradient, rows of `LOG_SUM_ONE_PASS_FROM` values or more take
+//! the loss from one blocked online pass (module `blocked`) instead of a
+//! max pass and an exp-sum pass.
 
 use crate::Error;
+use crate::blocked::{LOG_SUM_ONE_PASS_FROM, one_pass};
 use crate::exp::exp_neg;
 use crate::lanes::{K, V, for_groups, map_groups, zip_groups, zip_map_groups, zip_map_groups_in_place};
 use crate::reduce::{Sum, fold_add, has_nan, log_normaliser, max_fast};
@@ -75,6 +79,13 @@ pub fn softmax_cross_entropy_with_logits(
 
 /// [`softmax_cross_entropy_with_logits`] on a validated, non-empty row.
 pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>) -> f32 {
+    if grad.is_none()
+        && logits.len() >= LOG_SUM_ONE_PASS_FROM
+        && let Some(p) = one_pass(logits, Some(labels))
+    {
+        // The loss alone: one blocked pass, nothing stored.
+        return (p.y_total * p.l as f64 - p.yd) as f32;
+    }
     let m = max_fast(logits);
     if !m.is_finite() {
         return dense_special(logits, labels, grad, m);
@@ -214,6 +225,12 @@ pub(crate) fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>)
     let Some(&x_label) = logits.get(label) else {
         return f32::NAN; // unreachable: validated by the callers
     };
+    if grad.is_none()
+        && logits.len() >= LOG_SUM_ONE_PASS_FROM
+        && let Some(p) = one_pass(logits, None)
+    {
+        return p.l - (x_label - p.m);
+    }
     let m = max_fast(logits);
     if !m.is_finite() {
         return sparse_special(logits, label, grad, m);
