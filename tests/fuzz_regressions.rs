@@ -1,0 +1,93 @@
+//! Inputs that cargo-fuzz found (fuzz/ targets), minimised and replayed
+//! through the shared checker, so a fix stays fixed without nightly.
+//! Each test names the target that found it; the checker's message is the
+//! failure.
+
+mod common;
+
+use common::check;
+use softmax_simd::{Error, reference};
+
+/// `reduce`: one term below exp's flush threshold. The SIMD kernel flushes
+/// exp(-103.97) to 0, libm keeps the subnormal 1e-45; SEMANTICS.md allows
+/// exactly that difference.
+#[test]
+fn logsumexp_with_one_flushed_term() {
+    check::check_reduce(&[-103.971_886, 0.0]).unwrap();
+}
+
+/// `xent_sparse`: 241 terms just below the flush threshold. Each may differ by
+/// up to `f32::MIN_POSITIVE`, so the loss and the label's gradient may differ by
+/// up to `n` times that.
+#[test]
+fn sparse_xent_with_many_flushed_terms() {
+    let mut x = vec![-87.337_07f32; 241];
+    x[0] = 0.0;
+    check::check_sparse_xent(&x, 0).unwrap();
+}
+
+/// `softmax`: the same row through log_softmax (a sum of flushed terms in
+/// `log1p(S - 1)`).
+#[test]
+fn log_softmax_with_many_flushed_terms() {
+    let mut x = vec![-87.337_07f32; 241];
+    x[0] = 0.0;
+    check::check_softmax(&x).unwrap();
+}
+
+/// `xent_dense`: an infinite label on a finite logit that is not the
+/// maximum. `y * (lse - x) = inf * ln 2 = +inf`: the reference gives `+inf`,
+/// the SIMD kernel gave NaN.
+#[test]
+fn dense_xent_infinite_label() {
+    check::check_dense_xent(&[0.0, 0.0], &[f32::INFINITY, 0.0]).unwrap();
+}
+
+/// `xent_dense`: all logits `+inf`. The loss is `ln 6` (finite), but the
+/// checker's scale is not finite, and the SIMD and reference sums differ by
+/// 1 ULP.
+#[test]
+fn dense_xent_all_plus_inf_short() {
+    check::check_dense_xent(&[f32::INFINITY; 6], &[1.0 / 6.0; 6]).unwrap();
+}
+
+/// `xent_dense`: all logits `+inf` on a longer row. The loss is
+/// `sum y_i ln n`. The SIMD kernel summed the terms in a naive f32 chain, which
+/// was 13 ULP off at n = 100 and 716 ULP at n = 7049 (the reference is within
+/// 1 ULP of exact), against SEMANTICS.md's "no naive long f32 running sum".
+#[test]
+fn dense_xent_all_plus_inf_long() {
+    check::check_dense_xent(&[f32::INFINITY; 100], &[250.0 / 255.0; 100]).unwrap();
+    let exact = f64::from(250.0f32 / 255.0) * 7049.0 * 7049f64.ln();
+    let loss =
+        softmax_simd::softmax_cross_entropy_with_logits(&[f32::INFINITY; 7049], &[250.0 / 255.0; 7049], None).unwrap();
+    let rel = (f64::from(loss) - exact).abs() / exact;
+    assert!(rel < 1e-6, "loss {loss}, exact {exact}, relative error {rel:e}");
+}
+
+/// `rows`: two problems at once (a label past the end and a gradient of the
+/// wrong length). The SIMD kernel reported the label and the reference the
+/// gradient. Both must return the same `Err`.
+#[test]
+fn sparse_rows_error_precedence() {
+    let x = [0.0f32; 2];
+    let (mut la, mut ga) = ([0.0f32; 1], [0.0f32; 1]);
+    let simd = softmax_simd::sparse_softmax_cross_entropy_with_logits_rows(&x, &[5], 2, &mut la, Some(&mut ga));
+    let (mut lb, mut gb) = ([0.0f32; 1], [0.0f32; 1]);
+    let refr = reference::sparse_softmax_cross_entropy_with_logits_rows(&x, &[5], 2, &mut lb, Some(&mut gb));
+    assert!(
+        matches!(simd, Err(Error::LabelOutOfRange { .. } | Error::LengthMismatch { .. })),
+        "{simd:?}"
+    );
+    assert_eq!(simd, refr);
+}
+
+/// `xent_dense`: labels in the subnormal range make subnormal gradients
+/// (`Y p_i - y_i`). Each operation there is exact only to 2^-149, so SIMD and
+/// reference differ by a few of those, which is far below a tolerance scaled
+/// by `sum |y|`.
+#[test]
+fn dense_xent_gradient_in_the_subnormal_range() {
+    let x: Vec<f32> = (0..8).map(|i| (i % 7) as f32 * 0.01).collect();
+    check::check_dense_xent(&x, &[f32::from_bits(1000); 8]).unwrap();
+}
