@@ -5,13 +5,20 @@ use super::params::{SoftmaxS16Params, check_rows};
 use super::tables::{EXP_LUT, ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
 use crate::Error;
 
+/// TFLite's interpolation inside a table segment: `base + (slope * offset
+/// + 64) >> 7`, added in int16 as TFLite does (the tables never wrap).
+#[inline(always)]
+fn interpolate(base: I32s, next: I32s, offset: I32s) -> I32s {
+    let delta = ((next - base) * offset + splat(1 << 6)) >> 7;
+    ((base + delta) << 16) >> 16
+}
+
 /// Interpolated lookup in a 513-entry Q0.15 table of symmetric Q0.15
 /// inputs `v` (lanes already clamped to the i16 range): segment
-/// `256 + (v >> 7)`, offset `v & 127`, `base + (slope * offset + 64) >> 7`.
+/// `256 + (v >> 7)`, offset `v & 127`.
 #[inline(always)]
 fn table_lookup(v: I32s, lut: &[i16; 513]) -> I32s {
     let index: I32s = (v >> 7) + splat(256);
-    let offset = v & splat(0x7f);
     let mut base: Lanes = [0; LANES];
     let mut next: Lanes = [0; LANES];
     for ((b, n), &i) in base.iter_mut().zip(next.iter_mut()).zip(index.as_array()) {
@@ -20,10 +27,33 @@ fn table_lookup(v: I32s, lut: &[i16; 513]) -> I32s {
         *b = i32::from(lut[i]);
         *n = i32::from(lut[i + 1]);
     }
-    let base = I32s::new(base);
-    let delta = ((I32s::new(next) - base) * offset + splat(1 << 6)) >> 7;
-    // TFLite adds in int16: wrap the same way (the tables never reach it).
-    ((base + delta) << 16) >> 16
+    interpolate(I32s::new(base), I32s::new(next), v & splat(0x7f))
+}
+
+/// [`EXP_LUT`] by segment: entry `i` holds `EXP_LUT[i]` in its low and
+/// `EXP_LUT[i + 1]` in its high 16 bits, so a lookup loads once.
+static EXP_SEGMENTS: [i32; 512] = segments(&EXP_LUT);
+
+const fn segments(lut: &[i16; 513]) -> [i32; 512] {
+    let mut out = [0i32; 512];
+    let mut i = 0;
+    while i < 512 {
+        out[i] = (lut[i] as u16 as i32) | ((lut[i + 1] as i32) << 16);
+        i += 1;
+    }
+    out
+}
+
+/// [`table_lookup`] in [`EXP_LUT`] through [`EXP_SEGMENTS`].
+#[inline(always)]
+fn exp_lookup(v: I32s) -> I32s {
+    let index: I32s = (v >> 7) + splat(256);
+    let mut packed: Lanes = [0; LANES];
+    for (p, &i) in packed.iter_mut().zip(index.as_array()) {
+        *p = EXP_SEGMENTS[(i as usize) & 511];
+    }
+    let packed = I32s::new(packed);
+    interpolate((packed << 16) >> 16, packed >> 16, v & splat(0x7f))
 }
 
 fn row_max_i16(row: &[i16]) -> i16 {
@@ -79,7 +109,7 @@ fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u6
         // Recentre [-65535, 0] to the table's symmetric [-32768, 32767].
         let sym = (scaled + splat(32767)).max(splat(-32768)).min(splat(32767));
         // The sum reads the int16 exps as u16 (they are all positive).
-        let exp = table_lookup(sym, &EXP_LUT) & splat(0xffff);
+        let exp = exp_lookup(sym) & splat(0xffff);
         store(out_chunk, exp);
         if chunk.len() == LANES {
             acc += exp;
