@@ -99,7 +99,7 @@ pub(crate) fn softmax_into(x: &[f32], out: &mut [f32]) {
 pub(crate) fn softmax_three_pass(x: &[f32], out: &mut [f32]) {
     let m = max_fast(x);
     if !m.is_finite() {
-        out.copy_from_slice(x);
+        copy(x, out);
         softmax_special(out, m);
         return;
     }
@@ -157,7 +157,7 @@ fn log_softmax_special(x: &mut [f32], m: f32) {
         x.fill(f32::NAN);
     } else if m == f32::INFINITY {
         let k = x.iter().filter(|&&v| v == f32::INFINITY).count();
-        let top = -libm::logf(k as f32);
+        let top = 0.0 - libm::logf(k as f32); // +0, not -0, for k = 1
         for v in x.iter_mut() {
             *v = if *v == f32::INFINITY { top } else { f32::NEG_INFINITY };
         }
@@ -202,7 +202,7 @@ pub(crate) fn log_softmax_into(x: &[f32], out: &mut [f32]) {
     match log_softmax_shift(x) {
         Some(shift) => map_groups(x, out, 0.0, |g| g.map(|v| shift.apply(v))),
         None => {
-            out.copy_from_slice(x);
+            copy(x, out);
             log_softmax_special(out, max_fast(x));
         }
     }
@@ -267,5 +267,14 @@ impl LogShift {
     #[inline(always)]
     fn apply(self, x: V) -> V {
         (x - self.m) - self.l
+    }
+}
+
+/// `out = x` element by element: callers have checked the lengths, but
+/// `copy_from_slice` would keep a panic path LLVM cannot see is dead.
+#[inline]
+fn copy(x: &[f32], out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = v;
     }
 }

@@ -145,7 +145,7 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
 /// or `-inf` (NaN excluded): `(log_softmax_i, softmax_i)`.
 fn limits(x: f32, m: f32, k: usize) -> (f32, f32) {
     if m == f32::INFINITY && x == f32::INFINITY {
-        (-libm::logf(k as f32), 1.0 / k as f32)
+        (0.0 - libm::logf(k as f32), 1.0 / k as f32) // +0, not -0, for k = 1
     } else {
         (f32::NEG_INFINITY, 0.0)
     }

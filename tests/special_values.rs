@@ -99,6 +99,7 @@ macro_rules! special_values {
             #[test]
             fn log_softmax_limits() {
                 assert!(same(&log_softmax(&[INF, 0.0]), &[0.0, -INF], 0.0));
+                assert_eq!(log_softmax(&[INF, 0.0])[0].to_bits(), 0, "+0, not -0");
                 assert!(same(&log_softmax(&[INF, INF, 0.0]), &[-LN2, -LN2, -INF], 0.0));
                 assert!(same(&log_softmax(&[-INF, -INF]), &[-INF, -INF], 0.0));
                 assert!(same(&log_softmax(&[1000.0, 1.0]), &[0.0, -999.0], 0.0));

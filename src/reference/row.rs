@@ -37,7 +37,7 @@ pub(super) fn scan(x: &[f32]) -> Row {
 /// The `log_softmax` limit of an element of a `+inf` row.
 pub(super) fn inf_log_share(x: f32, k: usize) -> f32 {
     if x == f32::INFINITY {
-        -libm::logf(k as f32)
+        0.0 - libm::logf(k as f32) // +0, not -0, for k = 1
     } else {
         f32::NEG_INFINITY
     }
