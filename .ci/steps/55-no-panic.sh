@@ -8,13 +8,6 @@
 # naming the function, if a kernel can panic.
 # firmware/no-panic/roots.rs links every kernel's general body into that
 # binary; firmware/ci/no-panic-coverage.sh checks that none is missed.
-#
-# NOT EXECUTABLE YET (so .ci/run skips it): the proof does not link while
-# six kernels keep a panic path: softmax, log_softmax, softmax_rows and
-# log_softmax_rows (copy_from_slice in softmax_into / log_softmax_into,
-# whose lengths LLVM cannot see are equal), reference dense cross-entropy
-# (an indirect call through `&dyn Fn`) and its rows form (slice indexing by
-# row span). `chmod +x` this file once they link.
 set -euo pipefail
 source firmware/ci/lib.sh
 
