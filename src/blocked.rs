@@ -35,12 +35,17 @@ const BLOCK: usize = 256;
 /// row is stored relative to its max.
 const SEGMENTS: usize = 32;
 
-/// Rows at least this long take the blocked softmax (measured on AVX2:
-/// the 3-pass kernel wins while the row and its output fit in L2).
+/// Rows at least this long take the blocked softmax. Measured (AVX2, Zen 3,
+/// README-bench): the two structures tie within the noise from 2^16 to
+/// 2^20 values and the blocked one is 1.2-1.3x faster at 2^24; it starts
+/// where the row and its output no longer fit in L2 (512 KiB).
 pub(crate) const SOFTMAX_BLOCKED_FROM: usize = 1 << 16;
-/// Rows at least this long take the one-pass `log(S)` (measured: the
-/// two-pass form is as fast in L1/L2 and its max pass is nearly free).
-pub(crate) const LOG_SUM_ONE_PASS_FROM: usize = 1 << 14;
+/// Rows at least this long take the one-pass `log(S)`. Measured: the
+/// two-pass form is about 10% faster up to 2^20 values (the max pass
+/// re-reads from L2/L3 almost for free, and its inner loop is simpler),
+/// the one-pass form 1.5x faster at 2^24 (beyond the 32 MiB L3), so the
+/// crossover sits between, at 2^21 values (8 MiB).
+pub(crate) const LOG_SUM_ONE_PASS_FROM: usize = 1 << 21;
 
 const ZERO: V = V::splat(0.0);
 const ONE: V = V::splat(1.0);
@@ -533,12 +538,18 @@ mod tests {
 
     #[test]
     fn blocked_matches_three_pass() {
-        for n in [0usize, 1, 7, 255, 256, 257, 1000, 4099, 70_001] {
+        let lengths: &[usize] = if cfg!(miri) {
+            &[0, 1, 7, 257, 600]
+        } else {
+            &[0, 1, 7, 255, 256, 257, 1000, 4099, 70_001]
+        };
+        for &n in lengths {
             agree(&lcg(n, n as u32, 20.0));
         }
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "long rows: too slow under Miri")]
     fn a_growing_max_runs_out_of_segments() {
         // Ascending: every block raises the max, far beyond `SEGMENTS`.
         let x: Vec<f32> = (0..40_000).map(|i| i as f32 * 1e-3).collect();
@@ -552,6 +563,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "long rows: too slow under Miri")]
     fn special_values_anywhere() {
         let base = lcg(5000, 3, 10.0);
         for pos in [0usize, 100, 255, 256, 2600, 4999] {
@@ -607,6 +619,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "long rows: too slow under Miri")]
     fn one_pass_losses_match_two_pass() {
         // A row long enough for the one-pass losses, its max late (so the
         // label sums are shifted), labels with zeros on -inf logits.
@@ -636,6 +649,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "long rows: too slow under Miri")]
     fn long_sum_keeps_its_bound() {
         // 2^22 equal terms after a growing max: S must be n within 2^-20.
         let n = 1usize << 22;
