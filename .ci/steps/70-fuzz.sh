@@ -30,7 +30,9 @@ echo "fuzz: tools and build took $((SECONDS - started)) s"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 failed=()
-for target in $(cargo +nightly fuzz list); do
+targets="$(cargo +nightly fuzz list)"
+[ -n "$targets" ] || { echo "fuzz: no targets listed"; exit 1; }
+for target in $targets; do
     # New inputs go to a scratch corpus (the first directory); the committed
     # seeds are read only.
     mkdir -p "$work/$target" "fuzz/corpus/$target"
