@@ -184,13 +184,16 @@ pub fn sparse_softmax_cross_entropy_with_logits_rows(
     let n = rows(logits.len(), classes)?;
     same_len(n, labels.len())?;
     same_len(n, losses.len())?;
+    // Lengths first, then values, as everywhere (and as the reference).
+    if let Some(g) = &grad {
+        same_len(logits.len(), g.len())?;
+    }
     if let Some(&label) = labels.iter().find(|&&l| l >= classes) {
         return Err(Error::LabelOutOfRange { label, classes });
     }
     let rows_labels = logits.chunks_exact(classes).zip(labels);
     match grad {
         Some(g) => {
-            same_len(logits.len(), g.len())?;
             for (((x, &c), l), g) in rows_labels.zip(losses.iter_mut()).zip(g.chunks_exact_mut(classes)) {
                 *l = sparse_row(x, c, Some(g));
             }

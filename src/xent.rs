@@ -9,7 +9,7 @@ use crate::Error;
 use crate::blocked::{LOG_SUM_ONE_PASS_FROM, one_pass};
 use crate::exp::exp_neg;
 use crate::lanes::{K, V, for_groups, map_groups, zip_groups, zip_map_groups, zip_map_groups_in_place};
-use crate::reduce::{Sum, fold_add, has_nan, log_normaliser, max_fast};
+use crate::reduce::{Sum, fold_add, has_nan, log_normaliser, max_fast, neumaier};
 
 const ZERO: V = V::splat(0.0);
 const ONE: V = V::splat(1.0);
@@ -84,7 +84,12 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
         && let Some(p) = one_pass(logits, Some(labels))
     {
         // The loss alone: one blocked pass, nothing stored.
-        return (p.y_total * p.l as f64 - p.yd) as f32;
+        let loss = (p.y_total * p.l as f64 - p.yd) as f32;
+        return if loss.is_finite() {
+            loss
+        } else {
+            dense_loss_exact(logits, labels, p.m, p.l)
+        };
     }
     let m = max_fast(logits);
     if !m.is_finite() {
@@ -109,7 +114,9 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
                 e[k] = exp_neg(d);
                 e_small[k] = top.select(ZERO, e[k]);
                 ties[k] += top.select(ONE, ZERO);
-                yds[k] = y[k].simd_eq(ZERO).select(ZERO, y[k] * d);
+                // y * d is 0 where y == 0 (0 * -inf := 0) or d == 0 (an
+                // infinite label on the max: its term is y * L, in Y * L).
+                yds[k] = (y[k].simd_eq(ZERO) | top).select(ZERO, y[k] * d);
             }
             small.add(e_small);
             ysum.add(y);
@@ -126,7 +133,17 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
     let small = small.finish();
     let ties: f32 = fold_add(ties).to_array().into_iter().sum();
     let y_total = ysum.finish();
-    let loss = y_total * log_normaliser(small, ties) - yd.finish();
+    let l = log_normaliser(small, ties);
+    let loss = y_total * l - yd.finish();
+    // Y * L - sum(y d) is the formula regrouped; where it is not finite
+    // (infinite or overflowing labels, a positive label on a -inf logit)
+    // the regrouping can make inf - inf or inf * 0, so the loss is then
+    // summed term by term as SEMANTICS.md writes it. Off the hot path.
+    let loss = if loss.is_finite() {
+        loss
+    } else {
+        dense_loss_exact(logits, labels, m, l)
+    };
     if let Some(g) = grad {
         // grad_i = (Y / S) * e_i - y_i; a NaN in S or Y spreads to every entry.
         let c = V::splat(y_total / (small + ties));
@@ -139,6 +156,13 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
         });
     }
     loss
+}
+
+/// `sum over y_i != 0 of y_i * (l - (x_i - m))`, term by term (compensated):
+/// the dense loss where the regrouped `Y * l - sum(y d)` is not finite.
+fn dense_loss_exact(logits: &[f32], labels: &[f32], m: f32, l: f32) -> f32 {
+    let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
+    neumaier(terms.map(|(&x, &y)| y * (l - (x - m))))
 }
 
 /// The `log_softmax` and `softmax` limits of a row whose max `m` is `+inf`
@@ -161,14 +185,9 @@ fn dense_special(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>, m: f3
         return f32::NAN;
     }
     let k = logits.iter().filter(|&&v| v == f32::INFINITY).count();
-    let mut loss = 0.0f32;
-    let mut y_total = 0.0f32;
-    for (&x, &y) in logits.iter().zip(labels) {
-        y_total += y;
-        if y != 0.0 {
-            loss += y * -limits(x, m, k).0;
-        }
-    }
+    let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
+    let loss = neumaier(terms.map(|(&x, &y)| y * -limits(x, m, k).0));
+    let y_total = neumaier(labels.iter().copied());
     if let Some(g) = grad {
         for ((g, &x), &y) in g.iter_mut().zip(logits).zip(labels) {
             *g = y_total * limits(x, m, k).1 - y;

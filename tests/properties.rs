@@ -160,13 +160,13 @@ macro_rules! properties {
                     k::log_softmax(&r.x, &mut out).unwrap();
                     let l = s.l();
                     for (i, (&got, &want)) in out.iter().zip(&s.log_softmax()).enumerate() {
-                        let tol = LOG_EPS * EPS * (s.d[i].abs() + l) + FLUSH_ABS;
+                        let tol = LOG_EPS * EPS * (s.d[i].abs() + l) + check::flushed(r.x.len());
                         if !near(got, want, tol) {
                             return TestResult::error(format!("[{i}] {got:e} vs f64 {want:e}, tol {tol:e}"));
                         }
                     }
                     let lse = k::logsumexp(&r.x);
-                    let tol = LOG_EPS * EPS * (s.m.abs() + l);
+                    let tol = LOG_EPS * EPS * (s.m.abs() + l) + check::flushed(r.x.len());
                     if !near(lse as f32, s.lse(), tol) {
                         return TestResult::error(format!("logsumexp {lse:e} vs f64 {:e}", s.lse()));
                     }
@@ -210,20 +210,24 @@ macro_rules! properties {
                     let loss = k::softmax_cross_entropy_with_logits(&l.row.x, &l.y, Some(&mut g)).unwrap() as f64;
                     let (want, want_g) = s.dense(&l.y);
                     let lv = s.l();
+                    // Y = sum(y) is itself only as accurate as sum |y|.
+                    let y_abs: f64 = l.y.iter().map(|&y| (y as f64).abs()).sum();
                     let scale: f64 =
                         s.d.iter()
                             .zip(&l.y)
                             .filter(|&(_, &y)| y != 0.0)
                             .map(|(d, &y)| (y as f64).abs() * (lv + d.abs()))
                             .sum();
-                    if !near(loss as f32, want, LOG_EPS * EPS * scale + FLUSH_ABS) {
+                    if !near(
+                        loss as f32,
+                        want,
+                        LOG_EPS * EPS * scale + check::flushed(l.y.len()) * (1.0 + y_abs),
+                    ) {
                         return TestResult::error(format!("loss {loss:e} vs f64 {want:e}, scale {scale:e}"));
                     }
-                    // Y = sum(y) is itself only as accurate as sum |y|.
-                    let y_abs: f64 = l.y.iter().map(|&y| (y as f64).abs()).sum();
                     let p = s.softmax();
                     for i in 0..g.len() {
-                        let tol = GRAD_EPS * EPS * (y_abs * p[i] + (l.y[i] as f64).abs()) + FLUSH_ABS * y_abs;
+                        let tol = GRAD_EPS * EPS * (y_abs * p[i] + (l.y[i] as f64).abs()) + FLUSH_ABS * (1.0 + y_abs);
                         if !near(g[i], want_g[i], tol) {
                             return TestResult::error(format!("grad[{i}] {:e} vs f64 {:e}", g[i], want_g[i]));
                         }
@@ -246,7 +250,7 @@ macro_rules! properties {
                     if !near(
                         loss as f32,
                         want,
-                        LOG_EPS * EPS * (s.l() + s.d[l.label].abs()) + FLUSH_ABS,
+                        LOG_EPS * EPS * (s.l() + s.d[l.label].abs()) + check::flushed(n),
                     ) {
                         return TestResult::error(format!("loss {loss:e} vs f64 {want:e}"));
                     }
@@ -266,7 +270,7 @@ macro_rules! properties {
                         } else {
                             p[i]
                         };
-                        if !close(g[i], want as f32, SOFTMAX_ULP, FLUSH_ABS) {
+                        if !close(g[i], want as f32, SOFTMAX_ULP, check::flushed(n)) {
                             return TestResult::error(format!(
                                 "grad[{i}] {:e} vs f64 {want:e} (label {})",
                                 g[i], l.label
