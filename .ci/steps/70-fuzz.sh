@@ -44,8 +44,11 @@ for target in $targets; do
         # The closing status line and the run's totals.
         grep -E '^(#[0-9]+.*DONE|Done [0-9]+ runs)|stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log" || true
     else
-        echo "fuzz: FINDING in $target; log tail:"
-        tail -n 60 "$log"
+        echo "fuzz: FINDING in $target:"
+        # The checker's message (the panic), then the end of the run.
+        grep -E -A2 'panicked at|ERROR: libFuzzer|SUMMARY' "$log" | head -n 20 || true
+        echo "fuzz: log tail:"
+        tail -n 25 "$log"
         for artifact in fuzz/artifacts/"$target"/*; do
             [ -f "$artifact" ] || continue
             echo "fuzz: input $artifact (hex):"
