@@ -112,3 +112,13 @@ fn dense_xent_gradient_in_the_subnormal_range() {
     let x: Vec<f32> = (0..8).map(|i| (i % 7) as f32 * 0.01).collect();
     check::check_dense_xent(&x, &[f32::from_bits(1000); 8]).unwrap();
 }
+
+/// `xent_dense`: a NaN logit with all-zero labels. SEMANTICS.md says any NaN
+/// logit makes the loss and the gradient NaN. The term-by-term sum (6a637c2)
+/// gave a loss of 0, because a zero label's term is 0, while the reference
+/// gave NaN.
+#[test]
+fn dense_xent_nan_logit_zero_labels() {
+    check::check_dense_xent(&[1.0, f32::NAN], &[0.0, 0.0]).unwrap();
+    check::check_dense_xent(&[f32::NAN, 1.0], &[0.0, 0.0]).unwrap();
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz step: every cargo-fuzz target in fuzz/ runs for a bounded time
-# (FUZZ_SECONDS each, default 25) on a copy of its committed seed corpus;
+# (FUZZ_SECONDS each, default 25, less if the build was slow: see
+# FUZZ_BUDGET below) on a copy of its committed seed corpus;
 # any finding (a disagreement with the reference, a broken contract, a
 # panic, a timeout or an OOM) fails CI, and the failing input is printed.
 # Budget: under 6 minutes with the build, on 2 cores.
@@ -32,6 +33,15 @@ trap 'rm -rf "$work"' EXIT
 failed=()
 targets="$(cargo +nightly fuzz list)"
 [ -n "$targets" ] || { echo "fuzz: no targets listed"; exit 1; }
+# Keep the whole step inside FUZZ_BUDGET seconds (default 340, under 6
+# minutes): on a slow (loaded) build each target gets less than
+# FUZZ_SECONDS, but never less than 10 s. Each run adds about 2 s of startup.
+set -- $targets
+left=$((${FUZZ_BUDGET:-340} - (SECONDS - started)))
+per=$((left / $# - 2))
+if [ "$per" -lt "$FUZZ_SECONDS" ]; then
+    FUZZ_SECONDS=$((per > 10 ? per : 10))
+fi
 for target in $targets; do
     # New inputs go to a scratch corpus (the first directory); the committed
     # seeds are read only.
@@ -52,7 +62,8 @@ for target in $targets; do
         for artifact in fuzz/artifacts/"$target"/*; do
             [ -f "$artifact" ] || continue
             echo "fuzz: input $artifact (hex):"
-            od -A x -t x1z -v "$artifact" | head -n 40
+            # At most 640 bytes, read whole by od: no SIGPIPE under pipefail.
+            head -c 640 "$artifact" | od -A x -t x1z -v
             echo "fuzz: input as the target decodes it:"
             cargo +nightly fuzz fmt -O -s none "$target" "$artifact" 2>&1 | tail -n 40 || true
         done
