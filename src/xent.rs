@@ -85,7 +85,7 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
     {
         // The loss alone: one blocked pass, nothing stored.
         let loss = (p.y_total * p.l as f64 - p.yd) as f32;
-        return if loss.is_finite() {
+        return if loss.is_finite() || p.l.is_nan() {
             loss
         } else {
             dense_loss_exact(logits, labels, p.m, p.l)
@@ -139,7 +139,8 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
     // (infinite or overflowing labels, a positive label on a -inf logit)
     // the regrouping can make inf - inf or inf * 0, so the loss is then
     // summed term by term as SEMANTICS.md writes it. Off the hot path.
-    let loss = if loss.is_finite() {
+    // A NaN logit (NaN in L) makes the loss NaN whatever the labels.
+    let loss = if loss.is_finite() || l.is_nan() {
         loss
     } else {
         dense_loss_exact(logits, labels, m, l)
