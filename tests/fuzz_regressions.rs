@@ -41,6 +41,13 @@ fn log_softmax_with_many_flushed_terms() {
 #[test]
 fn dense_xent_infinite_label() {
     check::check_dense_xent(&[0.0, 0.0], &[f32::INFINITY, 0.0]).unwrap();
+    // The checker leaves label sums beyond f32::MAX to these explicit values.
+    for loss in [
+        softmax_simd::softmax_cross_entropy_with_logits(&[0.0, 0.0], &[f32::INFINITY, 0.0], None).unwrap(),
+        softmax_simd::reference::softmax_cross_entropy_with_logits(&[0.0, 0.0], &[f32::INFINITY, 0.0], None).unwrap(),
+    ] {
+        assert_eq!(loss, f32::INFINITY);
+    }
 }
 
 /// `xent_dense`: all logits `+inf`. The loss is `ln 6` (finite), but the
@@ -83,7 +90,16 @@ fn dense_xent_all_plus_inf_gradient() {
 fn dense_xent_overflowing_labels() {
     let mut x = vec![0.0f32; 2118];
     x[1088] = 2810.0 * 2f32.powi(42);
-    check::check_dense_xent(&x, &[f32::from_bits(0xfa00_0300); 2118]).unwrap();
+    let y = [f32::from_bits(0xfa00_0300); 2118];
+    check::check_dense_xent(&x, &y).unwrap();
+    assert_eq!(
+        softmax_simd::softmax_cross_entropy_with_logits(&x, &y, None),
+        Ok(f32::NEG_INFINITY)
+    );
+    assert_eq!(
+        softmax_simd::reference::softmax_cross_entropy_with_logits(&x, &y, None),
+        Ok(f32::NEG_INFINITY)
+    );
 }
 
 /// `rows`: two problems at once (a label past the end and a gradient of the

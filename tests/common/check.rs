@@ -339,6 +339,13 @@ pub fn check_dense_xent(logits: &[f32], labels: &[f32]) -> Result<(), String> {
     };
     let scale = loss_scale(logits, labels);
     let y_abs: f64 = labels.iter().map(|&y| (y as f64).abs()).sum();
+    if y_abs > f32::MAX as f64 {
+        // The labels' partial sums can overflow f32: where they do depends
+        // on the summation order (lanes vs one compensated chain), so the
+        // two implementations may legitimately reach inf, -inf or NaN
+        // differently. Only the contract checks above apply.
+        return Ok(());
+    }
     let tol = if scale.is_finite() {
         LOG_EPS * EPS * scale + flushed(n) * (1.0 + y_abs)
     } else {
