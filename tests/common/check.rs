@@ -308,6 +308,15 @@ fn loss_results(
 /// with `y_i != 0`.
 fn loss_scale(x: &[f32], y: &[f32]) -> f64 {
     let m = max_f32(x);
+    if m == f32::INFINITY && !has_nan(x) {
+        // The +inf limit: `-log_softmax` is `ln k` on the k infinite
+        // logits and +inf elsewhere (then the loss is infinite too).
+        let ln_k = (inf_count(x) as f64).ln();
+        let terms = x.iter().zip(y).filter(|&(_, &y)| y != 0.0);
+        return terms
+            .map(|(&x, &y)| (y as f64).abs() * if x == f32::INFINITY { ln_k } else { f64::INFINITY })
+            .sum();
+    }
     let l = log_normaliser(x);
     x.iter()
         .zip(y)
