@@ -348,8 +348,9 @@ pub fn check_dense_xent(logits: &[f32], labels: &[f32]) -> Result<(), String> {
     };
     let scale = loss_scale(logits, labels);
     let y_abs: f64 = labels.iter().map(|&y| (y as f64).abs()).sum();
-    if y_abs > f32::MAX as f64 {
-        // The labels' partial sums can overflow f32: where they do depends
+    if y_abs > f32::MAX as f64 || (scale.is_finite() && scale > f32::MAX as f64) {
+        // The labels' (or the loss terms') partial sums can overflow f32:
+        // where they do depends
         // on the summation order (lanes vs one compensated chain), so the
         // two implementations may legitimately reach inf, -inf or NaN
         // differently. Only the contract checks above apply.
