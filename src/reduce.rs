@@ -26,6 +26,20 @@ pub(crate) fn fold_add(acc: [V; K]) -> V {
     (a + b) + (c + d)
 }
 
+/// The largest lane of the `K` max accumulators (`-inf` if all are).
+#[inline(always)]
+fn fold_max(acc: [V; K]) -> f32 {
+    let [a, b, c, d] = acc;
+    let v = a.fast_max(b).fast_max(c.fast_max(d));
+    let mut m = f32::NEG_INFINITY;
+    for e in v.to_array() {
+        if e > m {
+            m = e;
+        }
+    }
+    m
+}
+
 /// Neumaier-compensated sum of an array of f32 (for the last few lanes).
 #[inline]
 pub(crate) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
@@ -111,15 +125,7 @@ pub(crate) fn max_fast(x: &[f32]) -> f32 {
             *a = a.fast_max(v);
         }
     });
-    let [a, b, c, d] = acc;
-    let v = a.fast_max(b).fast_max(c.fast_max(d));
-    let mut m = f32::NEG_INFINITY;
-    for e in v.to_array() {
-        if e > m {
-            m = e;
-        }
-    }
-    m
+    fold_max(acc)
 }
 
 /// The largest element of `x`: `NaN` if any element is NaN, `-inf` if `x`
@@ -147,15 +153,7 @@ pub fn max(x: &[f32]) -> f32 {
     if nan.any() {
         return f32::NAN;
     }
-    let [a, b, c, d] = acc;
-    let v = a.fast_max(b).fast_max(c.fast_max(d));
-    let mut m = f32::NEG_INFINITY;
-    for e in v.to_array() {
-        if e > m {
-            m = e;
-        }
-    }
-    m
+    fold_max(acc)
 }
 
 /// `(sum of exp(x_i - m) over i with x_i != m, count of i with x_i == m)`:
