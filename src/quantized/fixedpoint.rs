@@ -5,8 +5,9 @@
 //! plain arrays on Cortex-M). Every function is exact integer arithmetic,
 //! lane by lane bit-identical with the scalar oracle in
 //! `quantized::reference` (which shares no code with this file). The
-//! per-row scalar steps (reciprocal, logarithm) run these same lane
-//! functions on a splatted value and read lane 0.
+//! per-row steps (reciprocal, logarithm) take one value each and run on
+//! plain i32 in [`scalar`]: a splatted vector would pay the lanes' latency
+//! for nothing.
 
 #[cfg(not(target_feature = "avx"))]
 pub(crate) use wide::i32x4 as I32s;
@@ -48,12 +49,36 @@ pub(crate) fn srdhm(a: I32s, b: I32s) -> I32s {
     overflow.select(splat(i32::MAX), r)
 }
 
+/// `SaturatingRoundingDoublingHighMul` on x86 with SSE2 but not SSE4.1
+/// (the default x86-64 target), where `wide` has no signed 32x32->64 lane
+/// multiply.
+#[cfg(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    target_feature = "sse2",
+    not(target_feature = "sse4.1")
+))]
+#[inline(always)]
+pub(crate) fn srdhm(a: I32s, b: I32s) -> I32s {
+    use wide::{bytemuck::cast, u32x4, u64x4};
+    // SSE2 multiplies unsigned 32x32->64 (`pmuludq`, two per four lanes).
+    // The signed product is the unsigned one minus `2^32 * c`, `c = (a < 0
+    // ? b : 0) + (b < 0 ? a : 0)`, and `2^32 * c` moves the quotient by 2^31
+    // by exactly `2 * c`: `floor((p_u + 2^30) / 2^31) - 2c`, taken mod 2^32.
+    let (au, bu): (u32x4, u32x4) = (cast(a), cast(b));
+    let rounded: [i32; 8] = cast((au.widening_mul(bu) + u64x4::splat(1 << 30)) >> 31);
+    let quotient = I32s::new([rounded[0], rounded[2], rounded[4], rounded[6]]);
+    let c = ((a >> 31) & b) + ((b >> 31) & a);
+    let r = quotient - (c << 1);
+    let overflow = a.simd_eq(splat(i32::MIN)) & b.simd_eq(splat(i32::MIN));
+    overflow.select(splat(i32::MAX), r)
+}
+
 /// `SaturatingRoundingDoublingHighMul` where `wide` emulates 32-bit lane
-/// multiplies one lane at a time anyway (x86 without SSE4.1, Cortex-M,
-/// other plain-array targets): the 64-bit products directly, lane by lane,
-/// which saves the low/high split. Only `MIN * MIN` exceeds i32, hence `min`.
+/// multiplies one lane at a time anyway (Cortex-M and other plain-array
+/// targets): the 64-bit products directly, lane by lane, which saves the
+/// low/high split. Only `MIN * MIN` exceeds i32, hence `min`.
 #[cfg(not(any(
-    target_feature = "sse4.1",
+    target_feature = "sse2",
     all(target_arch = "aarch64", target_feature = "neon"),
     target_feature = "simd128"
 )))]
@@ -145,70 +170,114 @@ pub(crate) fn exp_on_negative_values_q5(a: I32s) -> I32s {
     a.simd_eq(splat(0)).select(splat(i32::MAX), result)
 }
 
-/// gemmlowp `one_over_one_plus_x_for_x_in_0_1` (Q0.31 in and out):
-/// Newton-Raphson on the half denominator in Q2.29, three steps.
-#[inline(always)]
-pub(crate) fn one_over_one_plus_x_for_x_in_0_1(a: I32s) -> I32s {
-    let half_denominator = rounding_half_sum_with_one(a);
-    let mut x = splat(1515870810) + srdhm(half_denominator, splat(-1010580540)); // 48/17 - 32/17 * d
-    for _ in 0..3 {
-        let e = splat(1 << 29) - srdhm(half_denominator, x);
-        x = x + saturating_shl(srdhm(x, e), 2);
+/// The per-row fixed-point steps on one i32 (not lanes): the reciprocal
+/// of the sum of exps and the logarithm of log-softmax. Same arithmetic as
+/// the lane functions above, written for a single value.
+pub(crate) mod scalar {
+    /// `SaturatingRoundingDoublingHighMul` of one pair: `floor((a * b +
+    /// 2^30) / 2^31)`, only `MIN * MIN` (2^31) exceeds i32 and saturates.
+    #[inline(always)]
+    pub(crate) fn srdhm(a: i32, b: i32) -> i32 {
+        let product = i64::from(a) * i64::from(b);
+        ((product + (1 << 30)) >> 31).min(i64::from(i32::MAX)) as i32
     }
-    saturating_shl(x, 1)
+
+    /// `RoundingDivideByPOT`, halves away from zero, `exponent` in `0..=31`.
+    #[inline(always)]
+    pub(crate) fn rounding_divide_by_pot(x: i32, exponent: u32) -> i32 {
+        let exponent = exponent.min(31);
+        let mask = ((1u64 << exponent) - 1) as i32;
+        let threshold = (mask >> 1) + i32::from(x < 0);
+        (x >> exponent) + i32::from(x & mask > threshold)
+    }
+
+    /// `x * 2^exponent` saturated, `exponent` in `0..=31`.
+    #[inline(always)]
+    fn saturating_shl(x: i32, exponent: u32) -> i32 {
+        let limit = i32::MAX >> exponent.min(31);
+        if x > limit {
+            i32::MAX
+        } else if x < -limit {
+            i32::MIN
+        } else {
+            x << exponent.min(31)
+        }
+    }
+
+    /// `MultiplyByQuantizedMultiplier` of one value: see the lane version.
+    pub(crate) fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> i32 {
+        let left = shift.clamp(0, 31) as u32;
+        let right = (-shift).clamp(0, 31) as u32;
+        rounding_divide_by_pot(srdhm(x.wrapping_shl(left), multiplier), right)
+    }
+
+    /// gemmlowp `one_over_one_plus_x_for_x_in_0_1` (Q0.31 in and out):
+    /// Newton-Raphson on the half denominator `(1 + a) / 2` in Q2.29, from
+    /// `48/17 - 32/17 d`, three steps.
+    pub(crate) fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
+        // RoundingHalfSum(a, i32::MAX): floor((a + 2^31) / 2), or -1 at MIN.
+        let d = if a == i32::MIN { -1 } else { (a >> 1) + (1 << 30) };
+        let mut x = 1515870810i32.wrapping_add(srdhm(d, -1010580540));
+        for _ in 0..3 {
+            let e = (1i32 << 29).wrapping_sub(srdhm(d, x));
+            x = x.wrapping_add(saturating_shl(srdhm(x, e), 2));
+        }
+        saturating_shl(x, 1)
+    }
+
+    /// TFLite `log_x_for_x_greater_than_or_equal_to_1_impl<5, bits>`:
+    /// `log(x)` in Q5.26 for `x > 0` in Q`bits`. The argument is scaled
+    /// two ways (by its headroom, and by that of `x / sqrt 2`) into
+    /// `[sqrt 1/2, sqrt 2)`; the closer one feeds a Pade-style rational
+    /// approximation in Q6.25, plus the power of two times `ln 2`.
+    pub(crate) fn log_x_for_x_ge_1_q5(x: i32, bits: i32) -> i32 {
+        const LOG_2: i32 = 1488522236;
+        const SQRT_SQRT_HALF: i32 = 1805811301;
+        const SQRT_HALF: i32 = 1518500250;
+        // Rescale<6>(1/4): a quarter in Q6.25.
+        const QUARTER_Q6: i32 = 1 << 23;
+        let pow2_q6 = |p: i32| saturating_shl(p, 25);
+        let shl_keep = |v: i32, e: u32| if e == 0 { v } else { saturating_shl(v, e) };
+
+        let lz_a = (x as u32).leading_zeros();
+        let r_a = shl_keep(srdhm(shl_keep(x, lz_a.saturating_sub(1)), SQRT_HALF), 1);
+        let adj_a = pow2_q6(bits.wrapping_sub(lz_a as i32)).saturating_add(QUARTER_Q6);
+        let lz_b = (srdhm(x, SQRT_HALF) as u32).leading_zeros().saturating_sub(1);
+        let r_b = shl_keep(x, lz_b);
+        let adj_b = pow2_q6(bits.wrapping_sub(lz_b as i32)).saturating_sub(QUARTER_Q6);
+
+        let r = r_a.min(r_b);
+        // RoundingHalfSum(r, SQRT_SQRT_HALF), both positive: the halves fit.
+        let p = (r >> 1).wrapping_add(SQRT_SQRT_HALF >> 1) + ((r | SQRT_SQRT_HALF) & 1);
+        let q = r.wrapping_sub(SQRT_SQRT_HALF).wrapping_shl(1);
+        let q2 = srdhm(q, q);
+        let num = srdhm(q, r).wrapping_add(srdhm(srdhm(q, q2), 117049297));
+        let den = 1057819769i32.wrapping_add(q).wrapping_add(srdhm(127690142, q2));
+        let denom_minus_one = srdhm(p, den).wrapping_add(srdhm(638450708, q));
+        let ratio = srdhm(
+            rounding_divide_by_pot(num, 6),
+            one_over_one_plus_x_for_x_in_0_1(denom_minus_one),
+        );
+        saturating_shl(srdhm(adj_a.max(adj_b), LOG_2).wrapping_add(ratio), 1)
+    }
 }
 
-/// `RoundingHalfSum(a, One)` with `One = i32::MAX`: gemmlowp halves the
-/// 64-bit `a + 2^31 - 1` plus its sign. For `a > i32::MIN` that is
-/// `floor((a + 2^31) / 2) = (a >> 1) + 2^30`, which fits; `a = i32::MIN`
-/// gives `-2 / 2 = -1`.
+/// Runs a lane function on eight i32 values, whatever [`LANES`] is: as two
+/// halves with 4 lanes, as is with 8, in the low half of a vector with 16.
+/// For kernels whose data comes eight at a time (int16 rows as `i16x8`).
 #[inline(always)]
-fn rounding_half_sum_with_one(a: I32s) -> I32s {
-    let r = (a >> 1) + splat(1 << 30);
-    a.simd_eq(splat(i32::MIN)).select(splat(-1), r)
-}
-
-/// TFLite `log_x_for_x_greater_than_or_equal_to_1_impl<5, input_integer_bits>`:
-/// `log(x)` in Q5.26 for `x > 0` in Q`input_integer_bits` (scalar, via lanes).
-pub(crate) fn log_x_for_x_ge_1_q5(x: i32, input_integer_bits: i32) -> i32 {
-    let log_2 = splat(1488522236);
-    let sqrt_sqrt_half = splat(1805811301);
-    let sqrt_half = splat(1518500250);
-    // Rescale<6>(1/4): the quarter in Q6.25.
-    let shifted_quarter = 1 << 23;
-    let z_a = splat(x);
-    let z_a_headroom_plus_1 = (x as u32).leading_zeros();
-    let r_a_tmp = shl_saturating_or_keep(z_a, z_a_headroom_plus_1.saturating_sub(1));
-    let r_a = shl_saturating_or_keep(srdhm(r_a_tmp, sqrt_half), 1);
-    let pow2 = |bits: i32| saturating_shl(splat(bits), 25).to_array()[0];
-    let z_a_pow_2_adj =
-        pow2(input_integer_bits.wrapping_sub(z_a_headroom_plus_1 as i32)).saturating_add(shifted_quarter);
-    let z_b = srdhm(z_a, sqrt_half);
-    let z_b_headroom = (z_b.to_array()[0] as u32).leading_zeros().saturating_sub(1);
-    let r_b = shl_saturating_or_keep(z_a, z_b_headroom);
-    let z_b_pow_2_adj = pow2(input_integer_bits.wrapping_sub(z_b_headroom as i32)).saturating_sub(shifted_quarter);
-
-    let r = r_a.min(r_b);
-    let z_pow_2_adj = splat(z_a_pow_2_adj.max(z_b_pow_2_adj));
-    // RoundingHalfSum(r, sqrt_sqrt_half), both operands positive here, in i64
-    // lanes' stead: r and the constant are < 2^31, so the halves fit.
-    let p = (r >> 1) + (sqrt_sqrt_half >> 1) + ((r | sqrt_sqrt_half) & splat(1));
-    let q = (r - sqrt_sqrt_half) << 1;
-    let common_sq = srdhm(q, q);
-    let num = srdhm(q, r) + srdhm(srdhm(q, common_sq), splat(117049297));
-    let denom_minus_one =
-        srdhm(p, splat(1057819769) + q + srdhm(splat(127690142), common_sq)) + srdhm(splat(638450708), q);
-    let recip_denom = one_over_one_plus_x_for_x_in_0_1(denom_minus_one);
-    let num_scaled = rounding_divide_by_pot(num, 6);
-    saturating_shl(srdhm(z_pow_2_adj, log_2) + srdhm(num_scaled, recip_denom), 1).to_array()[0]
-}
-
-/// `SaturatingRoundingMultiplyByPOTParam` for `exponent >= 0`.
-#[inline(always)]
-fn shl_saturating_or_keep(x: I32s, exponent: u32) -> I32s {
-    if exponent == 0 {
-        x
-    } else {
-        saturating_shl(x, exponent.min(31))
+pub(crate) fn on_x8(v: wide::i32x8, f: impl Fn(I32s) -> I32s) -> wide::i32x8 {
+    #[cfg(not(target_feature = "avx512f"))]
+    {
+        let mut parts: [I32s; 8 / LANES] = wide::bytemuck::cast(v);
+        for p in &mut parts {
+            *p = f(*p);
+        }
+        wide::bytemuck::cast(parts)
+    }
+    #[cfg(target_feature = "avx512f")]
+    {
+        let [low, _]: [wide::i32x8; 2] = wide::bytemuck::cast(f(wide::bytemuck::cast([v, v])));
+        low
     }
 }

@@ -1,9 +1,6 @@
 //! int8 -> int8 log-softmax on i32 lanes.
 
-use super::fixedpoint::{
-    I32s, LANES, exp_on_negative_values_q5, log_x_for_x_ge_1_q5, multiply_by_quantized_multiplier,
-    rounding_divide_by_pot, splat,
-};
+use super::fixedpoint::{I32s, LANES, exp_on_negative_values_q5, rounding_divide_by_pot, scalar, splat};
 use super::params::{LogSoftmaxParams, check_rows};
 use super::softmax_s8::{
     ACCUM_SHIFT, DiffTable, SPAN, gather, load_diffs, negated_iota, row_max_i8, scaled_diff, table_len, use_table,
@@ -71,13 +68,12 @@ fn log_softmax_row(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, tables
     // The sum holds at least the maximum's 2^19. Past i32 (4096 maxima,
     // where TFLite's sum wraps) keep its top 31 bits as Q(12 + k).
     let k = (64 - sum.leading_zeros()).saturating_sub(31);
-    let log_sum = log_x_for_x_ge_1_q5((sum >> k) as i32, ACCUM_SHIFT as i32 + k as i32);
-    let reverse = multiply_by_quantized_multiplier(
-        splat(log_sum.wrapping_add(i32::MIN)),
+    let log_sum = scalar::log_x_for_x_ge_1_q5((sum >> k) as i32, ACCUM_SHIFT as i32 + k as i32);
+    let reverse = scalar::multiply_by_quantized_multiplier(
+        log_sum.wrapping_add(i32::MIN),
         params.reverse_scaling_divisor,
         -params.reverse_scaling_right_shift,
-    )
-    .to_array()[0];
+    );
     let adjusted_diff_min = splat(params.diff_min.saturating_sub(1).max(reverse));
     let log_sum = splat(log_sum);
     let emit = |out: &mut [i8], diff: I32s, q5: I32s| {

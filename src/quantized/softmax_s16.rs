@@ -1,33 +1,21 @@
 //! int16 -> int16 softmax on i32 lanes (TFLite `SoftmaxInt16`).
 
-use super::fixedpoint::{I32s, LANES, Lanes, multiply_by_quantized_multiplier, splat};
+use super::fixedpoint::{multiply_by_quantized_multiplier, on_x8};
 use super::params::{SoftmaxS16Params, check_rows};
 use super::tables::{EXP_LUT, ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
 use crate::Error;
+use wide::{i16x8, i32x8};
 
-/// TFLite's interpolation inside a table segment: `base + (slope * offset
-/// + 64) >> 7`, added in int16 as TFLite does (the tables never wrap).
-#[inline(always)]
-fn interpolate(base: I32s, next: I32s, offset: I32s) -> I32s {
-    let delta = ((next - base) * offset + splat(1 << 6)) >> 7;
-    ((base + delta) << 16) >> 16
-}
-
-/// Interpolated lookup in a 513-entry Q0.15 table of symmetric Q0.15
-/// inputs `v` (lanes already clamped to the i16 range): segment
-/// `256 + (v >> 7)`, offset `v & 127`.
-#[inline(always)]
-fn table_lookup(v: I32s, lut: &[i16; 513]) -> I32s {
-    let index: I32s = (v >> 7) + splat(256);
-    let mut base: Lanes = [0; LANES];
-    let mut next: Lanes = [0; LANES];
-    for ((b, n), &i) in base.iter_mut().zip(next.iter_mut()).zip(index.as_array()) {
-        // `i` is in 0..=511 for clamped lanes; the mask only spares a bounds check.
-        let i = (i as usize) & 511;
-        *b = i32::from(lut[i]);
-        *n = i32::from(lut[i + 1]);
-    }
-    interpolate(I32s::new(base), I32s::new(next), v & splat(0x7f))
+/// Interpolated lookup of one symmetric Q0.15 value `v` (in the i16
+/// range) in a 513-entry Q0.15 table: segment `256 + (v >> 7)`, offset
+/// `v & 127`, TFLite's `base + (slope * offset + 64) >> 7` added in int16
+/// (per row, for `1/(1+x)`).
+fn lookup_one(v: i32, lut: &[i16; 513]) -> i32 {
+    // `v >> 7` is in -256..=255; the mask only spares a bounds check.
+    let i = ((v >> 7) + 256) as usize & 511;
+    let base = i32::from(lut[i]);
+    let delta = ((i32::from(lut[i + 1]) - base) * (v & 0x7f) + (1 << 6)) >> 7;
+    i32::from((base + delta) as i16)
 }
 
 /// [`EXP_LUT`] by segment: entry `i` holds `EXP_LUT[i]` in its low and
@@ -44,87 +32,77 @@ const fn segments(lut: &[i16; 513]) -> [i32; 512] {
     out
 }
 
-/// [`table_lookup`] in [`EXP_LUT`] through [`EXP_SEGMENTS`].
+/// The Q0.15 exps of eight inputs: `EXP_LUT` interpolated at
+/// `clamp(MultiplyByQuantizedMultiplier(x - max) + 32767)`. [`EXP_LUT`]
+/// rises from 0 to 32767, so each interpolated value lies between its two
+/// entries: in `0..=32767`, no int16 wrap to model.
 #[inline(always)]
-fn exp_lookup(v: I32s) -> I32s {
-    let index: I32s = (v >> 7) + splat(256);
-    let mut packed: Lanes = [0; LANES];
-    for (p, &i) in packed.iter_mut().zip(index.as_array()) {
-        *p = EXP_SEGMENTS[(i as usize) & 511];
-    }
-    let packed = I32s::new(packed);
-    interpolate((packed << 16) >> 16, packed >> 16, v & splat(0x7f))
+fn exps(x: i16x8, max: i16, params: &SoftmaxS16Params) -> i32x8 {
+    let diff = i32x8::from_i16x8(x) - i32x8::splat(i32::from(max));
+    let scaled = on_x8(diff, |d| {
+        multiply_by_quantized_multiplier(d, params.multiplier, params.shift)
+    });
+    // Recentre [-65535, 0] to the table's symmetric range; the saturating
+    // narrowing is the clamp to [-32768, 32767].
+    let sym = i16x8::from_i32x8_saturate(scaled + i32x8::splat(32767));
+    let index: i16x8 = (sym >> 7_u32) + i16x8::splat(256);
+    // `index` is in 0..=511; the mask only spares a bounds check.
+    let packed = i32x8::new(index.to_array().map(|i| EXP_SEGMENTS[i as usize & 511]));
+    let base = packed & i32x8::splat(0xffff);
+    let slope = (packed >> 16) - base;
+    let offset = i32x8::from_i16x8(sym & i16x8::splat(0x7f));
+    base + ((slope * offset + i32x8::splat(1 << 6)) >> 7)
 }
 
 fn row_max_i16(row: &[i16]) -> i16 {
     let (chunks, tail) = row.as_chunks::<8>();
-    let mut acc = wide::i16x8::splat(i16::MIN);
+    let mut acc = i16x8::splat(i16::MIN);
     for chunk in chunks {
-        acc = acc.max(wide::i16x8::new(*chunk));
+        acc = acc.max(i16x8::new(*chunk));
     }
     tail.iter().fold(acc.reduce_max(), |m, &x| m.max(x))
 }
 
-/// Lanes of an i16 chunk, missing lanes `fill`.
+/// A partial chunk padded with `fill` to eight values.
 #[inline(always)]
-fn load(chunk: &[i16], fill: i32) -> I32s {
-    if let Ok(full) = <&[i16; LANES]>::try_from(chunk) {
-        return I32s::new(full.map(i32::from));
-    }
-    let mut lanes: Lanes = [fill; LANES];
-    for (lane, &x) in lanes.iter_mut().zip(chunk) {
-        *lane = i32::from(x);
-    }
-    I32s::new(lanes)
-}
-
-/// Stores the low 16 bits of each lane (values already in the i16 range).
-#[inline(always)]
-fn store(out: &mut [i16], v: I32s) {
-    let v = v.to_array();
-    if let Ok(full) = <&mut [i16; LANES]>::try_from(&mut *out) {
-        *full = v.map(|x| x as i16);
-    } else {
-        for (o, &x) in out.iter_mut().zip(&v) {
-            *o = x as i16;
-        }
-    }
-}
-
-/// Adds the lanes (all in `0..2^31`) exactly.
-fn lane_sum(v: I32s) -> u64 {
-    v.to_array().iter().map(|&x| u64::from(x as u32)).sum()
+fn padded(tail: &[i16], fill: i16) -> [i16; 8] {
+    // Element by element: a copy of the run-time length calls `memcpy`.
+    core::array::from_fn(|i| tail.get(i).copied().unwrap_or(fill))
 }
 
 /// The exps of one row go to `out`; returns their exact sum.
 fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u64 {
     let max = row_max_i16(row);
-    let max_lanes = splat(i32::from(max));
+    let (chunks, tail) = row.as_chunks::<8>();
+    let (out_chunks, out_tail) = out.as_chunks_mut::<8>();
     let mut sum = 0u64;
-    let mut acc = splat(0);
-    for (i, (chunk, out_chunk)) in row.chunks(LANES).zip(out.chunks_mut(LANES)).enumerate() {
-        // Padding lanes are maxima here and are masked off the sum below.
-        let diff = load(chunk, i32::from(max)) - max_lanes;
-        let scaled = multiply_by_quantized_multiplier(diff, params.multiplier, params.shift);
-        // Recentre [-65535, 0] to the table's symmetric [-32768, 32767].
-        let sym = (scaled + splat(32767)).max(splat(-32768)).min(splat(32767));
-        // The sum reads the int16 exps as u16 (they are all positive).
-        let exp = exp_lookup(sym) & splat(0xffff);
-        store(out_chunk, exp);
-        if chunk.len() == LANES {
+    // A lane gains at most 32767 per chunk: 2^15 chunks stay below 2^31.
+    for (block, out_block) in chunks.chunks(1 << 15).zip(out_chunks.chunks_mut(1 << 15)) {
+        let mut acc = i32x8::splat(0);
+        for (chunk, out_chunk) in block.iter().zip(out_block) {
+            let exp = exps(i16x8::new(*chunk), max, params);
+            *out_chunk = i16x8::from_i32x8_saturate(exp).to_array();
             acc += exp;
-        } else {
-            let mut lanes = exp.to_array();
-            lanes[chunk.len().min(LANES)..].fill(0);
-            acc += I32s::new(lanes);
         }
-        // A lane gains < 2^16 per chunk: flush every 2^14 chunks.
-        if i % (1 << 14) == (1 << 14) - 1 {
-            sum += lane_sum(acc);
-            acc = splat(0);
+        sum += acc.to_array().iter().map(|&e| e as u64).sum::<u64>();
+    }
+    if !tail.is_empty() {
+        let exp = exps(i16x8::new(padded(tail, max)), max, params).to_array();
+        for (o, &e) in out_tail.iter_mut().zip(&exp) {
+            *o = e as i16;
+            sum += e as u64;
         }
     }
-    sum + lane_sum(acc)
+    sum
+}
+
+/// `clamp((e * reciprocal + 2^(t-1)) >> t, 0, 32767)` of eight exps; the
+/// product of two values in `0..=32767` fits i32 and is non-negative, and
+/// the saturating narrowing is the clamp.
+#[inline(always)]
+fn normalise(exp: [i16; 8], reciprocal: i16x8, round: i32x8, t: u32) -> [i16; 8] {
+    let product = i16x8::new(exp).widening_mul(reciprocal);
+    i16x8::from_i32x8_saturate((product + round) >> t).to_array()
 }
 
 fn softmax_s16_with(
@@ -143,6 +121,11 @@ fn softmax_s16_with(
         // 1 / (1 + x) of its fraction from the table, and shifts the
         // products right by `t`.
         let t = 63 - sum.leading_zeros().min(63);
+        if t > 30 {
+            // Every product (< 2^30) rounds to 0.
+            out.fill(0);
+            continue;
+        }
         let shifted_sum = if t > 16 {
             let drop = t - 16;
             (sum >> drop) + ((sum >> (drop - 1)) & 1)
@@ -150,19 +133,15 @@ fn softmax_s16_with(
             sum << (16 - t)
         };
         let x = (shifted_sum as i32 - (3 << 15)).clamp(-32768, 32767);
-        let reciprocal = table_lookup(splat(x), one_over_one_plus_x);
-        for out_chunk in out.chunks_mut(LANES) {
-            // exp and reciprocal are in [0, 32767]: the product and the
-            // rounding bit fit in i32, and for t >= 31 the result is 0.
-            let v = if t <= 30 {
-                let product = load(out_chunk, 0) * reciprocal;
-                ((product + splat(1 << (t.max(1) - 1))) >> t)
-                    .max(splat(0))
-                    .min(splat(32767))
-            } else {
-                splat(0)
-            };
-            store(out_chunk, v);
+        let reciprocal = i16x8::splat(lookup_one(x, one_over_one_plus_x) as i16);
+        let round = i32x8::splat(1 << (t.max(1) - 1));
+        let (chunks, tail) = out.as_chunks_mut::<8>();
+        for chunk in chunks {
+            *chunk = normalise(*chunk, reciprocal, round, t);
+        }
+        let last = normalise(padded(tail, 0), reciprocal, round, t);
+        for (o, &v) in tail.iter_mut().zip(&last) {
+            *o = v;
         }
     }
     Ok(())

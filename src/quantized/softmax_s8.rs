@@ -1,10 +1,7 @@
 //! int8-input softmax on i32 lanes: [`softmax_s8`] and [`softmax_s8_s16`],
 //! plus the int8 helpers [`log_softmax_s8`](super::log_softmax_s8) shares.
 
-use super::fixedpoint::{
-    I32s, LANES, Lanes, exp_on_negative_values_q5, one_over_one_plus_x_for_x_in_0_1, rounding_divide_by_pot, splat,
-    srdhm,
-};
+use super::fixedpoint::{I32s, LANES, Lanes, exp_on_negative_values_q5, rounding_divide_by_pot, scalar, splat, srdhm};
 use super::params::{SoftmaxParams, check_rows};
 use crate::Error;
 
@@ -135,7 +132,7 @@ pub(crate) fn reciprocal(sum: u64) -> (i32, i32) {
     // The top 32 bits of the normalised sum: its top bit is set.
     let top = (sum.wrapping_shl(lz) >> 32) as u32;
     let x = top.wrapping_sub(1 << 31) as i32;
-    let scale = one_over_one_plus_x_for_x_in_0_1(splat(x)).to_array()[0];
+    let scale = scalar::one_over_one_plus_x_for_x_in_0_1(x);
     (scale, 44 - lz as i32)
 }
 
