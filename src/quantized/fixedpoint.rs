@@ -27,8 +27,13 @@ pub(crate) fn splat(v: i32) -> I32s {
     I32s::splat(v)
 }
 
-/// `SaturatingRoundingDoublingHighMul`, i.e. `floor((a * b + 2^30) / 2^31)`
-/// (ARM `VQRDMULH`), with `i32::MIN * i32::MIN` saturated to `i32::MAX`.
+// `SaturatingRoundingDoublingHighMul` (SRDHM), `floor((a * b + 2^30) /
+// 2^31)` (ARM `VQRDMULH`), saturates only `i32::MIN * i32::MIN`. The
+// kernels never multiply two values that can both be `MIN`, so they use
+// the forms below, which skip that check (and on SSE2 use the signs).
+
+/// `floor((a * b + 2^30) / 2^31)` mod 2^32: SRDHM but for `MIN * MIN`
+/// (which gives `MIN`).
 ///
 /// Where `wide` has a native 32x32->64 lane multiply: from the 64-bit
 /// product `hi * 2^32 + lo`, adding `2^30` only touches the two top bits
@@ -40,54 +45,85 @@ pub(crate) fn splat(v: i32) -> I32s {
     target_feature = "simd128"
 ))]
 #[inline(always)]
-pub(crate) fn srdhm(a: I32s, b: I32s) -> I32s {
+pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
     let (lo, hi) = a.mul_keep_low_high(b);
     let lo: I32s = wide::bytemuck::cast(lo);
     let top2 = (lo >> 30) & splat(3);
-    let r = (hi << 1) + ((top2 + splat(1)) >> 1);
-    let overflow = a.simd_eq(splat(i32::MIN)) & b.simd_eq(splat(i32::MIN));
-    overflow.select(splat(i32::MAX), r)
+    (hi << 1) + ((top2 + splat(1)) >> 1)
 }
 
-/// `SaturatingRoundingDoublingHighMul` on x86 with SSE2 but not SSE4.1
-/// (the default x86-64 target), where `wide` has no signed 32x32->64 lane
-/// multiply.
+/// The SRDHM forms on x86 with SSE2 but not SSE4.1 (the default x86-64
+/// target), where `wide` has no signed 32x32->64 lane multiply but SSE2
+/// has an unsigned one (`pmuludq`, two per four lanes). The signed product
+/// is the unsigned one minus `2^32 * c`, `c = (a < 0 ? b : 0) + (b < 0 ?
+/// a : 0)`, which moves the quotient by exactly `2 * c`; known signs drop
+/// terms of `c`.
 #[cfg(all(
     any(target_arch = "x86", target_arch = "x86_64"),
     target_feature = "sse2",
     not(target_feature = "sse4.1")
 ))]
-#[inline(always)]
-pub(crate) fn srdhm(a: I32s, b: I32s) -> I32s {
-    use wide::{bytemuck::cast, u32x4, u64x4};
-    // SSE2 multiplies unsigned 32x32->64 (`pmuludq`, two per four lanes).
-    // The signed product is the unsigned one minus `2^32 * c`, `c = (a < 0
-    // ? b : 0) + (b < 0 ? a : 0)`, and `2^32 * c` moves the quotient by 2^31
-    // by exactly `2 * c`: `floor((p_u + 2^30) / 2^31) - 2c`, taken mod 2^32.
-    let (au, bu): (u32x4, u32x4) = (cast(a), cast(b));
-    let rounded: [i32; 8] = cast((au.widening_mul(bu) + u64x4::splat(1 << 30)) >> 31);
-    let quotient = I32s::new([rounded[0], rounded[2], rounded[4], rounded[6]]);
-    let c = ((a >> 31) & b) + ((b >> 31) & a);
-    let r = quotient - (c << 1);
-    let overflow = a.simd_eq(splat(i32::MIN)) & b.simd_eq(splat(i32::MIN));
-    overflow.select(splat(i32::MAX), r)
+mod sse2 {
+    use super::I32s;
+
+    /// `floor((a * b + 2^30) / 2^31)` mod 2^32 (SRDHM but for `MIN * MIN`).
+    #[inline(always)]
+    pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
+        unsigned_quotient(a, b) - ((((a >> 31) & b) + ((b >> 31) & a)) << 1)
+    }
+
+    /// SRDHM for `b >= 0`.
+    #[inline(always)]
+    pub(crate) fn srdhm_by_nonneg(a: I32s, b: I32s) -> I32s {
+        unsigned_quotient(a, b) - (((a >> 31) & b) << 1)
+    }
+
+    /// SRDHM for `a >= 0` and `b >= 0`: the unsigned product is the product.
+    #[inline(always)]
+    pub(crate) fn srdhm_nonneg(a: I32s, b: I32s) -> I32s {
+        unsigned_quotient(a, b)
+    }
+
+    /// `floor((a * b + 2^30) / 2^31)` mod 2^32 of the lanes read as u32.
+    #[inline(always)]
+    fn unsigned_quotient(a: I32s, b: I32s) -> I32s {
+        use wide::{bytemuck::cast, u32x4, u64x4};
+        let (au, bu): (u32x4, u32x4) = (cast(a), cast(b));
+        let rounded: [i32; 8] = cast((au.widening_mul(bu) + u64x4::splat(1 << 30)) >> 31);
+        I32s::new([rounded[0], rounded[2], rounded[4], rounded[6]])
+    }
 }
 
-/// `SaturatingRoundingDoublingHighMul` where `wide` emulates 32-bit lane
-/// multiplies one lane at a time anyway (Cortex-M and other plain-array
-/// targets): the 64-bit products directly, lane by lane, which saves the
-/// low/high split. Only `MIN * MIN` exceeds i32, hence `min`.
+#[cfg(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    target_feature = "sse2",
+    not(target_feature = "sse4.1")
+))]
+pub(crate) use sse2::{srdhm_by_nonneg, srdhm_nonneg, srdhm_wrapping};
+
+/// SRDHM for `b >= 0` (a multiplier, a positive constant, an exp) and for
+/// `a, b >= 0`: `MIN * MIN` cannot occur. Only SSE2 has cheaper forms.
+#[cfg(not(all(
+    any(target_arch = "x86", target_arch = "x86_64"),
+    target_feature = "sse2",
+    not(target_feature = "sse4.1")
+)))]
+pub(crate) use self::{srdhm_wrapping as srdhm_by_nonneg, srdhm_wrapping as srdhm_nonneg};
+
+/// `floor((a * b + 2^30) / 2^31)` mod 2^32 where `wide` emulates 32-bit
+/// lane multiplies one lane at a time anyway (Cortex-M and other
+/// plain-array targets): the 64-bit products directly, lane by lane.
 #[cfg(not(any(
     target_feature = "sse2",
     all(target_arch = "aarch64", target_feature = "neon"),
     target_feature = "simd128"
 )))]
 #[inline(always)]
-pub(crate) fn srdhm(a: I32s, b: I32s) -> I32s {
+pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
     let (a, b) = (a.to_array(), b.to_array());
     I32s::new(core::array::from_fn(|i| {
         let product = i64::from(a[i]) * i64::from(b[i]);
-        ((product + (1 << 30)) >> 31).min(i64::from(i32::MAX)) as i32
+        ((product + (1 << 30)) >> 31) as i32
     }))
 }
 
@@ -116,12 +152,12 @@ pub(crate) fn saturating_shl(x: I32s, exponent: u32) -> I32s {
 
 /// `MultiplyByQuantizedMultiplier(x, multiplier, shift)` (double rounding):
 /// a wrapping left shift by `max(shift, 0)`, SRDHM, then a rounding right
-/// shift by `max(-shift, 0)`. `shift` in `-31..=31`.
+/// shift by `max(-shift, 0)`. `multiplier > 0`, `shift` in `-31..=31`.
 #[inline(always)]
 pub(crate) fn multiply_by_quantized_multiplier(x: I32s, multiplier: i32, shift: i32) -> I32s {
     let left = shift.max(0) as u32;
     let right = (-shift).max(0) as u32;
-    let product = srdhm(x << left, splat(multiplier));
+    let product = srdhm_by_nonneg(x << left, splat(multiplier));
     if right == 0 {
         product
     } else {
@@ -135,13 +171,14 @@ pub(crate) fn multiply_by_quantized_multiplier(x: I32s, multiplier: i32, shift: 
 fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: I32s) -> I32s {
     let constant_term = splat(1895147668); // exp(-1/8) in Q0.31
     let x = a + splat(1 << 28);
-    let x2 = srdhm(x, x);
-    let x3 = srdhm(x2, x);
-    let x4 = srdhm(x2, x2);
+    // x is in [-1/8, 1/8): never MIN; x2, x4 and the constants are >= 0.
+    let x2 = srdhm_wrapping(x, x);
+    let x3 = srdhm_by_nonneg(x, x2);
+    let x4 = srdhm_nonneg(x2, x2);
     let x4_over_4 = rounding_divide_by_pot(x4, 2);
     let third = splat(715827883); // 1/3 in Q0.31
-    let poly = rounding_divide_by_pot(srdhm(x4_over_4 + x3, third) + x2, 1);
-    constant_term + srdhm(constant_term, x + poly)
+    let poly = rounding_divide_by_pot(srdhm_by_nonneg(x4_over_4 + x3, third) + x2, 1);
+    constant_term + srdhm_by_nonneg(x + poly, constant_term)
 }
 
 /// gemmlowp `exp_on_negative_values` for Q5.26 lanes, Q0.31 results:
@@ -165,7 +202,8 @@ pub(crate) fn exp_on_negative_values_q5(a: I32s) -> I32s {
     ];
     for (bit, multiplier) in steps {
         let set = (remainder & splat(1 << bit)).simd_ne(splat(0));
-        result = set.select(srdhm(result, splat(multiplier)), result);
+        // The result stays an exp in [0, 1): both factors are >= 0.
+        result = set.select(srdhm_nonneg(result, splat(multiplier)), result);
     }
     a.simd_eq(splat(0)).select(splat(i32::MAX), result)
 }

@@ -1,7 +1,9 @@
 //! int8-input softmax on i32 lanes: [`softmax_s8`] and [`softmax_s8_s16`],
 //! plus the int8 helpers [`log_softmax_s8`](super::log_softmax_s8) shares.
 
-use super::fixedpoint::{I32s, LANES, Lanes, exp_on_negative_values_q5, rounding_divide_by_pot, scalar, splat, srdhm};
+use super::fixedpoint::{
+    I32s, LANES, Lanes, exp_on_negative_values_q5, rounding_divide_by_pot, scalar, splat, srdhm_by_nonneg, srdhm_nonneg,
+};
 use super::params::{SoftmaxParams, check_rows};
 use crate::Error;
 
@@ -76,7 +78,7 @@ pub(crate) fn gather(table: &DiffTable, chunk: &[i8], max: i8) -> I32s {
 /// shift wraps, as TFLite's `d * (1 << shift)` does on hardware).
 #[inline(always)]
 pub(crate) fn scaled_diff(diff: I32s, multiplier: i32, shift: i32) -> I32s {
-    srdhm(diff << (shift as u32), splat(multiplier))
+    srdhm_by_nonneg(diff << (shift as u32), splat(multiplier))
 }
 
 /// `exp` of the scaled difference, 0 where `diff < diff_min`.
@@ -176,7 +178,8 @@ fn output_scale<O: SoftmaxOut>(sum: u64) -> Option<(I32s, u32)> {
 /// `clamp(RoundingDivideByPOT(SRDHM(scale, exp), exponent) + MIN)` to `out`.
 #[inline(always)]
 fn emit<O: SoftmaxOut>(out: &mut [O], exp: I32s, (scale, exponent): (I32s, u32)) {
-    let v = rounding_divide_by_pot(srdhm(scale, exp), exponent) + splat(O::MIN);
+    // The reciprocal and the exps are >= 0.
+    let v = rounding_divide_by_pot(srdhm_nonneg(scale, exp), exponent) + splat(O::MIN);
     let v = v.max(splat(O::MIN)).min(splat(O::MAX)).to_array();
     if let Ok(full) = <&mut [O; LANES]>::try_from(&mut *out) {
         *full = v.map(O::narrow);
