@@ -3,7 +3,8 @@
 use super::fixedpoint::{I32s, LANES, exp_on_negative_values_q5, rounding_divide_by_pot, scalar, splat};
 use super::params::{LogSoftmaxParams, check_rows};
 use super::softmax_s8::{
-    ACCUM_SHIFT, DiffTable, SPAN, gather, load_diffs, negated_iota, row_max_i8, scaled_diff, table_len, use_table,
+    ACCUM_SHIFT, DiffTable, SPAN, STASH, gather, keep_lanes, lane_sum, load_diffs, negated_iota, row_max_i8,
+    scaled_diff, table_len, use_table,
 };
 use crate::Error;
 
@@ -47,69 +48,95 @@ impl LogTables {
     }
 }
 
-fn log_softmax_row(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, tables: Option<&LogTables>) {
-    let max = row_max_i8(row);
-    let sum: u64 = match tables {
-        Some(t) => row
-            .iter()
-            .map(|&x| u64::from(gather_one(&t.summand, x, max) as u32))
-            .sum(),
-        None => row
-            .chunks(LANES)
-            .map(|chunk| {
-                let summands = q5_and_summand(load_diffs(chunk, max), params).1.to_array();
-                summands[..chunk.len().min(LANES)]
-                    .iter()
-                    .map(|&s| u64::from(s as u32))
-                    .sum::<u64>()
-            })
-            .sum(),
-    };
-    // The sum holds at least the maximum's 2^19. Past i32 (4096 maxima,
-    // where TFLite's sum wraps) keep its top 31 bits as Q(12 + k).
-    let k = (64 - sum.leading_zeros()).saturating_sub(31);
-    let log_sum = scalar::log_x_for_x_ge_1_q5((sum >> k) as i32, ACCUM_SHIFT as i32 + k as i32);
-    let reverse = scalar::multiply_by_quantized_multiplier(
-        log_sum.wrapping_add(i32::MIN),
-        params.reverse_scaling_divisor,
-        -params.reverse_scaling_right_shift,
-    );
-    let adjusted_diff_min = splat(params.diff_min.saturating_sub(1).max(reverse));
-    let log_sum = splat(log_sum);
-    let emit = |out: &mut [i8], diff: I32s, q5: I32s| {
-        let v = rounding_divide_by_pot(q5 - log_sum, OUTPUT_SHIFT) + splat(127);
+/// The per-row output step: `log(sum)` and the cut-off difference.
+struct RowScale {
+    /// `log(sum of exps)` in Q5.26.
+    log_sum: I32s,
+    /// Differences up to this one output -128.
+    adjusted_diff_min: I32s,
+}
+
+impl RowScale {
+    fn new(sum: u64, params: &LogSoftmaxParams) -> Self {
+        // The sum holds at least the maximum's 2^19. Past i32 (4096 maxima,
+        // where TFLite's sum wraps) keep its top 31 bits as Q(12 + k).
+        let k = (64 - sum.leading_zeros()).saturating_sub(31);
+        let log_sum = scalar::log_x_for_x_ge_1_q5((sum >> k) as i32, ACCUM_SHIFT as i32 + k as i32);
+        let reverse = scalar::multiply_by_quantized_multiplier(
+            log_sum.wrapping_add(i32::MIN),
+            params.reverse_scaling_divisor,
+            -params.reverse_scaling_right_shift,
+        );
+        RowScale {
+            log_sum: splat(log_sum),
+            adjusted_diff_min: splat(params.diff_min.saturating_sub(1).max(reverse)),
+        }
+    }
+
+    /// The outputs of up to `LANES` differences and their Q5.26 values.
+    #[inline(always)]
+    fn emit(&self, out: &mut [i8], diff: I32s, q5: I32s) {
+        let v = rounding_divide_by_pot(q5 - self.log_sum, OUTPUT_SHIFT) + splat(127);
         let v = v.max(splat(-128)).min(splat(127));
-        let v = diff.simd_gt(adjusted_diff_min).select(v, splat(-128)).to_array();
-        for (o, &x) in out.iter_mut().zip(&v) {
-            *o = x as i8;
-        }
-    };
-    match tables {
-        Some(t) if row.len() >= t.len => {
-            // A long row: map every possible difference once, then look up.
-            let mut mapped = [i8::MIN; SPAN];
-            let pairs = mapped
-                .as_chunks_mut::<LANES>()
-                .0
-                .iter_mut()
-                .zip(t.q5.as_chunks::<LANES>().0);
-            for (i, (m, q5)) in pairs.take(t.len.div_ceil(LANES)).enumerate() {
-                emit(m, negated_iota(i * LANES), I32s::new(*q5));
-            }
-            for (o, &x) in out.iter_mut().zip(row) {
-                *o = gather_one(&mapped, x, max);
+        let v = diff.simd_gt(self.adjusted_diff_min).select(v, splat(-128)).to_array();
+        if let Ok(full) = <&mut [i8; LANES]>::try_from(&mut *out) {
+            *full = v.map(|x| x as i8);
+        } else {
+            for (o, &x) in out.iter_mut().zip(&v) {
+                *o = x as i8;
             }
         }
-        _ => {
-            for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
-                let diff = load_diffs(chunk, max);
-                let q5 = match tables {
-                    Some(t) => gather(&t.q5, chunk, max),
-                    None => scaled_diff(diff, params.multiplier, params.shift),
-                };
-                emit(out_chunk, diff, q5);
-            }
+    }
+}
+
+/// A row of a long input: summands and Q5.26 values looked up in the
+/// per-call tables.
+fn log_softmax_row_table(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, t: &LogTables) {
+    let max = row_max_i8(row);
+    let sum = row
+        .iter()
+        .map(|&x| u64::from(gather_one(&t.summand, x, max) as u32))
+        .sum();
+    let scale = RowScale::new(sum, params);
+    if row.len() >= t.len {
+        // A long row: map every possible difference once, then look up.
+        let mut mapped = [i8::MIN; SPAN];
+        let pairs = mapped
+            .as_chunks_mut::<LANES>()
+            .0
+            .iter_mut()
+            .zip(t.q5.as_chunks::<LANES>().0);
+        for (i, (m, q5)) in pairs.take(t.len.div_ceil(LANES)).enumerate() {
+            scale.emit(m, negated_iota(i * LANES), I32s::new(*q5));
         }
+        for (o, &x) in out.iter_mut().zip(row) {
+            *o = gather_one(&mapped, x, max);
+        }
+    } else {
+        for (chunk, out_chunk) in row.chunks(LANES).zip(out.chunks_mut(LANES)) {
+            scale.emit(out_chunk, load_diffs(chunk, max), gather(&t.q5, chunk, max));
+        }
+    }
+}
+
+/// A row of a short input (under `STASH` values): exps computed in lanes,
+/// the Q5.26 values kept on the stack for the output pass.
+fn log_softmax_row_direct(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams) {
+    let max = row_max_i8(row);
+    let mut stash = [0i32; STASH];
+    let mut acc = splat(0);
+    for (chunk, slot) in row.chunks(LANES).zip(stash.as_chunks_mut::<LANES>().0) {
+        let (q5, summand) = q5_and_summand(load_diffs(chunk, max), params);
+        *slot = q5.to_array();
+        acc += keep_lanes(summand, chunk.len());
+    }
+    let scale = RowScale::new(lane_sum(acc), params);
+    for ((chunk, out_chunk), slot) in row
+        .chunks(LANES)
+        .zip(out.chunks_mut(LANES))
+        .zip(stash.as_chunks::<LANES>().0)
+    {
+        scale.emit(out_chunk, load_diffs(chunk, max), I32s::new(*slot));
     }
 }
 
@@ -143,9 +170,13 @@ pub fn log_softmax_s8(
 ) -> Result<(), Error> {
     check_rows(input.len(), output.len(), row_size)?;
     params.validate()?;
-    let tables = use_table(input.len(), params.diff_min).then(|| LogTables::new(params));
-    for (row, out) in input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size)) {
-        log_softmax_row(row, out, params, tables.as_ref());
+    let rows = input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size));
+    if use_table(input.len(), params.diff_min) {
+        let tables = LogTables::new(params);
+        rows.for_each(|(row, out)| log_softmax_row_table(row, out, params, &tables));
+    } else {
+        // Here `row_size <= input.len() < STASH`.
+        rows.for_each(|(row, out)| log_softmax_row_direct(row, out, params));
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! int16 -> int16 softmax on i32 lanes (TFLite `SoftmaxInt16`).
 
-use super::fixedpoint::{multiply_by_quantized_multiplier, on_x8};
+use super::fixedpoint::{multiply_by_quantized_multiplier, on_x8, scalar};
 use super::params::{SoftmaxS16Params, check_rows};
 use super::tables::{EXP_LUT, ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
 use crate::Error;
@@ -9,7 +9,7 @@ use wide::{i16x8, i32x8};
 /// Interpolated lookup of one symmetric Q0.15 value `v` (in the i16
 /// range) in a 513-entry Q0.15 table: segment `256 + (v >> 7)`, offset
 /// `v & 127`, TFLite's `base + (slope * offset + 64) >> 7` added in int16
-/// (per row, for `1/(1+x)`).
+/// (the per-row `1/(1+x)`, and the exps of the last few values of a row).
 fn lookup_one(v: i32, lut: &[i16; 513]) -> i32 {
     // `v >> 7` is in -256..=255; the mask only spares a bounds check.
     let i = ((v >> 7) + 256) as usize & 511;
@@ -63,13 +63,6 @@ fn row_max_i16(row: &[i16]) -> i16 {
     tail.iter().fold(acc.reduce_max(), |m, &x| m.max(x))
 }
 
-/// A partial chunk padded with `fill` to eight values.
-#[inline(always)]
-fn padded(tail: &[i16], fill: i16) -> [i16; 8] {
-    // Element by element: a copy of the run-time length calls `memcpy`.
-    core::array::from_fn(|i| tail.get(i).copied().unwrap_or(fill))
-}
-
 /// The exps of one row go to `out`; returns their exact sum.
 fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u64 {
     let max = row_max_i16(row);
@@ -86,12 +79,13 @@ fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u6
         }
         sum += acc.to_array().iter().map(|&e| e as u64).sum::<u64>();
     }
-    if !tail.is_empty() {
-        let exp = exps(i16x8::new(padded(tail, max)), max, params).to_array();
-        for (o, &e) in out_tail.iter_mut().zip(&exp) {
-            *o = e as i16;
-            sum += e as u64;
-        }
+    // The last few one at a time: a padded vector costs more.
+    for (o, &x) in out_tail.iter_mut().zip(tail) {
+        let diff = i32::from(x) - i32::from(max);
+        let scaled = scalar::multiply_by_quantized_multiplier(diff, params.multiplier, params.shift);
+        let e = lookup_one(scaled.wrapping_add(32767).clamp(-32768, 32767), &EXP_LUT);
+        *o = e as i16;
+        sum += e as u64;
     }
     sum
 }
@@ -133,15 +127,15 @@ fn softmax_s16_with(
             sum << (16 - t)
         };
         let x = (shifted_sum as i32 - (3 << 15)).clamp(-32768, 32767);
-        let reciprocal = i16x8::splat(lookup_one(x, one_over_one_plus_x) as i16);
-        let round = i32x8::splat(1 << (t.max(1) - 1));
+        let r = lookup_one(x, one_over_one_plus_x) as i16;
         let (chunks, tail) = out.as_chunks_mut::<8>();
         for chunk in chunks {
-            *chunk = normalise(*chunk, reciprocal, round, t);
+            *chunk = normalise(*chunk, i16x8::splat(r), i32x8::splat(1 << (t.max(1) - 1)), t);
         }
-        let last = normalise(padded(tail, 0), reciprocal, round, t);
-        for (o, &v) in tail.iter_mut().zip(&last) {
-            *o = v;
+        // The last few one at a time: a padded vector costs more.
+        let (r, round) = (i32::from(r), 1 << (t.max(1) - 1));
+        for o in tail {
+            *o = ((i32::from(*o) * r + round) >> t).min(32767) as i16;
         }
     }
     Ok(())

@@ -118,13 +118,23 @@ impl ExpTables {
     }
 }
 
-/// The Q12.19 summand of each exp: `RoundingDivideByPOT(exp, 12)`, summed
-/// exactly in u64 (TFLite's int32 wraps at 4096 maxima; below 2^32 the u32
-/// reading TFLite's reciprocal uses and this sum agree).
+/// Zeroes the lanes from `valid` on: the padding of a partial chunk.
 #[inline(always)]
-fn sum_summands(exp: I32s, valid: usize) -> u64 {
-    let summands = rounding_divide_by_pot(exp, ACCUM_SHIFT).to_array();
-    summands[..valid.min(LANES)].iter().map(|&s| u64::from(s as u32)).sum()
+pub(crate) fn keep_lanes(v: I32s, valid: usize) -> I32s {
+    if valid >= LANES {
+        v
+    } else {
+        v & negated_iota(0).simd_gt(splat(-(valid as i32)))
+    }
+}
+
+/// The exact sum of lanes in `0..2^31`. Direct-path rows (under `STASH`
+/// values) add summands of at most 2^19 lane-wise first: no i32 overflow.
+/// TFLite's int32 sum wraps at 4096 maxima; below 2^32 the u32 reading its
+/// reciprocal uses and this sum agree.
+#[inline(always)]
+pub(crate) fn lane_sum(v: I32s) -> u64 {
+    v.to_array().iter().map(|&s| u64::from(s as u32)).sum()
 }
 
 /// TFLite `GetReciprocal` on the exact sum: `1 / (sum / 2^n)` in Q0.31 and
@@ -225,13 +235,14 @@ fn softmax_row_table<O: SoftmaxOut>(row: &[i8], out: &mut [O], tables: &ExpTable
 fn softmax_row_direct<O: SoftmaxOut>(row: &[i8], out: &mut [O], params: &SoftmaxParams) {
     let max = row_max_i8(row);
     let mut stash = [0i32; STASH];
-    let mut sum = 0u64;
+    let mut acc = splat(0);
     for (chunk, slot) in row.chunks(LANES).zip(stash.as_chunks_mut::<LANES>().0) {
         let exp = masked_exp(load_diffs(chunk, max), params);
         *slot = exp.to_array();
-        sum += sum_summands(exp, chunk.len());
+        // The Q12.19 summand of each exp: `RoundingDivideByPOT(exp, 12)`.
+        acc += keep_lanes(rounding_divide_by_pot(exp, ACCUM_SHIFT), chunk.len());
     }
-    let Some(scale) = output_scale::<O>(sum) else {
+    let Some(scale) = output_scale::<O>(lane_sum(acc)) else {
         out.fill(O::narrow(O::MIN));
         return;
     };
