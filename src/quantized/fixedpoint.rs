@@ -139,15 +139,15 @@ pub(crate) fn rounding_divide_by_pot(x: I32s, exponent: u32) -> I32s {
     (x >> exponent) - remainder.simd_gt(threshold)
 }
 
-/// `x * 2^exponent` saturated to the i32 range (`SaturatingRoundingMultiplyByPOT`
-/// for `exponent` in `1..=31`): gemmlowp's threshold-and-select.
+/// [`rounding_divide_by_pot`] of lanes `x >= 0`: halves round up, so the
+/// result is `(x >> e) + bit e-1 of x`.
 #[inline(always)]
-pub(crate) fn saturating_shl(x: I32s, exponent: u32) -> I32s {
-    let threshold = ((1u64 << (31 - exponent)) - 1) as i32;
-    let shifted = x << exponent;
-    let hi = x.simd_gt(splat(threshold));
-    let lo = x.simd_lt(splat(-threshold));
-    lo.select(splat(i32::MIN), hi.select(splat(i32::MAX), shifted))
+pub(crate) fn rounding_divide_by_pot_nonneg(x: I32s, exponent: u32) -> I32s {
+    if exponent == 0 {
+        x
+    } else {
+        (x >> exponent) + ((x >> (exponent - 1)) & splat(1))
+    }
 }
 
 /// `MultiplyByQuantizedMultiplier(x, multiplier, shift)` (double rounding):
@@ -175,7 +175,7 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: I32s) -> I32s {
     let x2 = srdhm_wrapping(x, x);
     let x3 = srdhm_by_nonneg(x, x2);
     let x4 = srdhm_nonneg(x2, x2);
-    let x4_over_4 = rounding_divide_by_pot(x4, 2);
+    let x4_over_4 = rounding_divide_by_pot_nonneg(x4, 2);
     let third = splat(715827883); // 1/3 in Q0.31
     let poly = rounding_divide_by_pot(srdhm_by_nonneg(x4_over_4 + x3, third) + x2, 1);
     constant_term + srdhm_by_nonneg(x + poly, constant_term)
@@ -188,8 +188,8 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: I32s) -> I32s {
 pub(crate) fn exp_on_negative_values_q5(a: I32s) -> I32s {
     let one_quarter = splat(1 << 24);
     let a_mod_quarter_minus_one_quarter = (a & splat((1 << 24) - 1)) - one_quarter;
-    let mut result =
-        exp_on_interval_between_negative_one_quarter_and_0_excl(saturating_shl(a_mod_quarter_minus_one_quarter, 5));
+    // Rescale to Q0.31: `[-2^24, 0) * 32` never saturates.
+    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(a_mod_quarter_minus_one_quarter << 5);
     let remainder = a_mod_quarter_minus_one_quarter - a;
     let steps: [(u32, i32); 7] = [
         (24, 1672461947), // exp(-1/4)
@@ -201,9 +201,9 @@ pub(crate) fn exp_on_negative_values_q5(a: I32s) -> I32s {
         (30, 242),        // exp(-16)
     ];
     for (bit, multiplier) in steps {
-        let set = (remainder & splat(1 << bit)).simd_ne(splat(0));
+        let clear = (remainder & splat(1 << bit)).simd_eq(splat(0));
         // The result stays an exp in [0, 1): both factors are >= 0.
-        result = set.select(srdhm_nonneg(result, splat(multiplier)), result);
+        result = clear.select(result, srdhm_nonneg(result, splat(multiplier)));
     }
     a.simd_eq(splat(0)).select(splat(i32::MAX), result)
 }

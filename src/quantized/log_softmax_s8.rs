@@ -1,6 +1,8 @@
 //! int8 -> int8 log-softmax on i32 lanes.
 
-use super::fixedpoint::{I32s, LANES, exp_on_negative_values_q5, rounding_divide_by_pot, scalar, splat};
+use super::fixedpoint::{
+    I32s, LANES, exp_on_negative_values_q5, rounding_divide_by_pot, rounding_divide_by_pot_nonneg, scalar, splat,
+};
 use super::params::{LogSoftmaxParams, check_rows};
 use super::softmax_s8::{
     ACCUM_SHIFT, DiffTable, SPAN, STASH, gather, keep_lanes, lane_sum, load_diffs, negated_iota, row_max_i8,
@@ -15,7 +17,7 @@ const OUTPUT_SHIFT: u32 = 22;
 #[inline(always)]
 fn q5_and_summand(diff: I32s, params: &LogSoftmaxParams) -> (I32s, I32s) {
     let q5 = scaled_diff(diff, params.multiplier, params.shift);
-    let summand = rounding_divide_by_pot(exp_on_negative_values_q5(q5), ACCUM_SHIFT);
+    let summand = rounding_divide_by_pot_nonneg(exp_on_negative_values_q5(q5), ACCUM_SHIFT);
     (q5, diff.simd_lt(splat(params.diff_min)).select(splat(0), summand))
 }
 

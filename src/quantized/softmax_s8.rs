@@ -2,7 +2,8 @@
 //! plus the int8 helpers [`log_softmax_s8`](super::log_softmax_s8) shares.
 
 use super::fixedpoint::{
-    I32s, LANES, Lanes, exp_on_negative_values_q5, rounding_divide_by_pot, scalar, splat, srdhm_by_nonneg, srdhm_nonneg,
+    I32s, LANES, Lanes, exp_on_negative_values_q5, rounding_divide_by_pot_nonneg, scalar, splat, srdhm_by_nonneg,
+    srdhm_nonneg,
 };
 use super::params::{SoftmaxParams, check_rows};
 use crate::Error;
@@ -112,7 +113,7 @@ impl ExpTables {
             }
             let exp = masked_exp(negated_iota(i * LANES), params);
             *e = exp.to_array();
-            *s = rounding_divide_by_pot(exp, ACCUM_SHIFT).to_array();
+            *s = rounding_divide_by_pot_nonneg(exp, ACCUM_SHIFT).to_array();
         }
         tables
     }
@@ -189,7 +190,7 @@ fn output_scale<O: SoftmaxOut>(sum: u64) -> Option<(I32s, u32)> {
 #[inline(always)]
 fn emit<O: SoftmaxOut>(out: &mut [O], exp: I32s, (scale, exponent): (I32s, u32)) {
     // The reciprocal and the exps are >= 0.
-    let v = rounding_divide_by_pot(srdhm_nonneg(scale, exp), exponent) + splat(O::MIN);
+    let v = rounding_divide_by_pot_nonneg(srdhm_nonneg(scale, exp), exponent) + splat(O::MIN);
     let v = v.max(splat(O::MIN)).min(splat(O::MAX)).to_array();
     if let Ok(full) = <&mut [O; LANES]>::try_from(&mut *out) {
         *full = v.map(O::narrow);
@@ -240,7 +241,7 @@ fn softmax_row_direct<O: SoftmaxOut>(row: &[i8], out: &mut [O], params: &Softmax
         let exp = masked_exp(load_diffs(chunk, max), params);
         *slot = exp.to_array();
         // The Q12.19 summand of each exp: `RoundingDivideByPOT(exp, 12)`.
-        acc += keep_lanes(rounding_divide_by_pot(exp, ACCUM_SHIFT), chunk.len());
+        acc += keep_lanes(rounding_divide_by_pot_nonneg(exp, ACCUM_SHIFT), chunk.len());
     }
     let Some(scale) = output_scale::<O>(lane_sum(acc)) else {
         out.fill(O::narrow(O::MIN));
