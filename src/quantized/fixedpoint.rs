@@ -30,40 +30,22 @@ pub(crate) fn splat(v: i32) -> I32s {
 // `SaturatingRoundingDoublingHighMul` (SRDHM), `floor((a * b + 2^30) /
 // 2^31)` (ARM `VQRDMULH`), saturates only `i32::MIN * i32::MIN`. The
 // kernels never multiply two values that can both be `MIN`, so they use
-// the forms below, which skip that check (and on SSE2 use the signs).
-
-/// `floor((a * b + 2^30) / 2^31)` mod 2^32: SRDHM but for `MIN * MIN`
-/// (which gives `MIN`).
-///
-/// Where `wide` has a native 32x32->64 lane multiply: from the 64-bit
-/// product `hi * 2^32 + lo`, adding `2^30` only touches the two top bits
-/// of `lo` and the carry out of them, so the result is
-/// `2 * hi + ((lo >> 30) + 1) / 2`.
-#[cfg(any(
-    target_feature = "sse4.1",
-    all(target_arch = "aarch64", target_feature = "neon"),
-    target_feature = "simd128"
-))]
-#[inline(always)]
-pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
-    let (lo, hi) = a.mul_keep_low_high(b);
-    let lo: I32s = wide::bytemuck::cast(lo);
-    let top2 = (lo >> 30) & splat(3);
-    (hi << 1) + ((top2 + splat(1)) >> 1)
-}
+// the forms below, which skip that check (and on SSE2 and AVX2 use the
+// signs).
 
 /// The SRDHM forms on x86 with SSE2 but not SSE4.1 (the default x86-64
 /// target), where `wide` has no signed 32x32->64 lane multiply but SSE2
-/// has an unsigned one (`pmuludq`, two per four lanes). The signed product
-/// is the unsigned one minus `2^32 * c`, `c = (a < 0 ? b : 0) + (b < 0 ?
-/// a : 0)`, which moves the quotient by exactly `2 * c`; known signs drop
-/// terms of `c`.
-#[cfg(all(
-    any(target_arch = "x86", target_arch = "x86_64"),
-    target_feature = "sse2",
-    not(target_feature = "sse4.1")
+/// has an unsigned one (`pmuludq`, two per four lanes), and with AVX2,
+/// where the unsigned products of even and odd lanes, each kept in its
+/// half of a 64-bit lane, beat `wide`'s split into low and high vectors.
+/// The signed product is the unsigned one minus `2^32 * c`, `c = (a < 0 ?
+/// b : 0) + (b < 0 ? a : 0)`, which moves the quotient by exactly `2 * c`;
+/// known signs drop terms of `c`.
+#[cfg(any(
+    all(target_feature = "sse2", not(target_feature = "sse4.1")),
+    all(target_feature = "avx2", not(target_feature = "avx512f"))
 ))]
-mod sse2 {
+mod mul {
     use super::I32s;
 
     /// `floor((a * b + 2^30) / 2^31)` mod 2^32 (SRDHM but for `MIN * MIN`).
@@ -84,7 +66,23 @@ mod sse2 {
         unsigned_quotient(a, b)
     }
 
+    /// `floor((a * b + 2^30) / 2^31)` mod 2^32 of the lanes read as u32,
+    /// AVX2: the even and odd lanes' products apart (`vpmuludq` on the low
+    /// halves of the 64-bit lanes), each rounded and shifted into its own
+    /// half of the 64-bit lane.
+    #[cfg(target_feature = "avx2")]
+    #[inline(always)]
+    fn unsigned_quotient(a: I32s, b: I32s) -> I32s {
+        use wide::{bytemuck::cast, u64x4};
+        let (a64, b64): (u64x4, u64x4) = (cast(a), cast(b));
+        let (low, nudge) = (u64x4::splat(0xffff_ffff), u64x4::splat(1 << 30));
+        let even = (((a64 & low) * (b64 & low) + nudge) >> 31) & low;
+        let odd = (((a64 >> 32) * (b64 >> 32) + nudge) << 1) & !low;
+        cast(even | odd)
+    }
+
     /// `floor((a * b + 2^30) / 2^31)` mod 2^32 of the lanes read as u32.
+    #[cfg(not(target_feature = "avx2"))]
     #[inline(always)]
     fn unsigned_quotient(a: I32s, b: I32s) -> I32s {
         use wide::{bytemuck::cast, u32x4, u64x4};
@@ -94,38 +92,57 @@ mod sse2 {
     }
 }
 
-#[cfg(all(
-    any(target_arch = "x86", target_arch = "x86_64"),
-    target_feature = "sse2",
-    not(target_feature = "sse4.1")
-))]
-pub(crate) use sse2::{srdhm_by_nonneg, srdhm_nonneg, srdhm_wrapping};
-
-/// SRDHM for `b >= 0` (a multiplier, a positive constant, an exp) and for
-/// `a, b >= 0`: `MIN * MIN` cannot occur. Only SSE2 has cheaper forms.
-#[cfg(not(all(
-    any(target_arch = "x86", target_arch = "x86_64"),
-    target_feature = "sse2",
-    not(target_feature = "sse4.1")
-)))]
-pub(crate) use self::{srdhm_wrapping as srdhm_by_nonneg, srdhm_wrapping as srdhm_nonneg};
-
-/// `floor((a * b + 2^30) / 2^31)` mod 2^32 where `wide` emulates 32-bit
-/// lane multiplies one lane at a time anyway (Cortex-M and other
-/// plain-array targets): the 64-bit products directly, lane by lane.
+/// SRDHM without sign tricks: `srdhm_wrapping` by a native 32x32->64
+/// lane multiply or lane by lane; the forms for `b >= 0` and for `a, b >=
+/// 0` are the same function (`MIN * MIN` cannot occur in them).
 #[cfg(not(any(
-    target_feature = "sse2",
-    all(target_arch = "aarch64", target_feature = "neon"),
-    target_feature = "simd128"
+    all(target_feature = "sse2", not(target_feature = "sse4.1")),
+    all(target_feature = "avx2", not(target_feature = "avx512f"))
 )))]
-#[inline(always)]
-pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
-    let (a, b) = (a.to_array(), b.to_array());
-    I32s::new(core::array::from_fn(|i| {
-        let product = i64::from(a[i]) * i64::from(b[i]);
-        ((product + (1 << 30)) >> 31) as i32
-    }))
+mod mul {
+    use super::I32s;
+
+    /// `floor((a * b + 2^30) / 2^31)` mod 2^32: SRDHM but for `MIN * MIN`
+    /// (which gives `MIN`).
+    ///
+    /// Where `wide` has a native 32x32->64 lane multiply: from the 64-bit
+    /// product `hi * 2^32 + lo`, adding `2^30` only touches the two top bits
+    /// of `lo` and the carry out of them, so the result is
+    /// `2 * hi + ((lo >> 30) + 1) / 2`.
+    #[cfg(any(
+        target_feature = "sse4.1",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        target_feature = "simd128"
+    ))]
+    #[inline(always)]
+    pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
+        let (lo, hi) = a.mul_keep_low_high(b);
+        let lo: I32s = wide::bytemuck::cast(lo);
+        let top2 = (lo >> 30) & super::splat(3);
+        (hi << 1) + ((top2 + super::splat(1)) >> 1)
+    }
+
+    /// `floor((a * b + 2^30) / 2^31)` mod 2^32 where `wide` emulates 32-bit
+    /// lane multiplies one lane at a time anyway (Cortex-M and other
+    /// plain-array targets): the 64-bit products directly, lane by lane.
+    #[cfg(not(any(
+        target_feature = "sse2",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        target_feature = "simd128"
+    )))]
+    #[inline(always)]
+    pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
+        let (a, b) = (a.to_array(), b.to_array());
+        I32s::new(core::array::from_fn(|i| {
+            let product = i64::from(a[i]) * i64::from(b[i]);
+            ((product + (1 << 30)) >> 31) as i32
+        }))
+    }
+
+    pub(crate) use self::{srdhm_wrapping as srdhm_by_nonneg, srdhm_wrapping as srdhm_nonneg};
 }
+
+pub(crate) use mul::{srdhm_by_nonneg, srdhm_nonneg, srdhm_wrapping};
 
 /// `RoundingDivideByPOT(x, exponent)`: `x / 2^exponent` rounded half away
 /// from zero, `exponent` in `0..=31`.
