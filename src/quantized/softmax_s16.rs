@@ -4,7 +4,7 @@ use super::fixedpoint::{multiply_by_quantized_multiplier, on_x8, scalar};
 use super::params::{SoftmaxS16Params, check_rows};
 use super::tables::{EXP_LUT, ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
 use crate::Error;
-use wide::{i16x8, i32x8};
+use wide::{bytemuck::cast, i16x8, i16x16, i32x8};
 
 /// Interpolated lookup of one symmetric Q0.15 value `v` (in the i16
 /// range) in a 513-entry Q0.15 table: segment `256 + (v >> 7)`, offset
@@ -48,10 +48,12 @@ fn exps(x: i16x8, max: i16, params: &SoftmaxS16Params) -> i32x8 {
     let index: i16x8 = (sym >> 7_u32) + i16x8::splat(256);
     // `index` is in 0..=511; the mask only spares a bounds check.
     let packed = i32x8::new(index.to_array().map(|i| EXP_SEGMENTS[i as usize & 511]));
-    let base = packed & i32x8::splat(0xffff);
-    let slope = (packed >> 16) - base;
+    // `slope * offset = next * offset - base * offset`: one 16-bit
+    // multiply-add of the (base, next) pairs with (-offset, offset).
     let offset = i32x8::from_i16x8(sym & i16x8::splat(0x7f));
-    base + ((slope * offset + i32x8::splat(1 << 6)) >> 7)
+    let weights: i16x16 = cast((offset << 16) | ((i32x8::splat(0) - offset) & i32x8::splat(0xffff)));
+    let slope_times_offset = cast::<i32x8, i16x16>(packed).dot(weights);
+    (packed & i32x8::splat(0xffff)) + ((slope_times_offset + i32x8::splat(1 << 6)) >> 7)
 }
 
 fn row_max_i16(row: &[i16]) -> i16 {
@@ -67,27 +69,51 @@ fn row_max_i16(row: &[i16]) -> i16 {
 fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u64 {
     let max = row_max_i16(row);
     let (chunks, tail) = row.as_chunks::<8>();
-    let (out_chunks, out_tail) = out.as_chunks_mut::<8>();
-    let mut sum = 0u64;
-    // A lane gains at most 32767 per chunk: 2^15 chunks stay below 2^31.
-    for (block, out_block) in chunks.chunks(1 << 15).zip(out_chunks.chunks_mut(1 << 15)) {
-        let mut acc = i32x8::splat(0);
-        for (chunk, out_chunk) in block.iter().zip(out_block) {
-            let exp = exps(i16x8::new(*chunk), max, params);
-            *out_chunk = i16x8::from_i32x8_saturate(exp).to_array();
-            acc += exp;
+    let Some(last) = row.last_chunk::<8>() else {
+        // Under eight values: one at a time.
+        let mut sum = 0u64;
+        for (o, &x) in out.iter_mut().zip(row) {
+            let diff = i32::from(x) - i32::from(max);
+            let scaled = scalar::multiply_by_quantized_multiplier(diff, params.multiplier, params.shift);
+            let e = lookup_one(scaled.wrapping_add(32767).clamp(-32768, 32767), &EXP_LUT);
+            *o = e as i16;
+            sum += e as u64;
         }
-        sum += acc.to_array().iter().map(|&e| e as u64).sum::<u64>();
+        return sum;
+    };
+    let mut sum = 0u64;
+    let mut acc = i32x8::splat(0);
+    for (i, (chunk, out_chunk)) in chunks.iter().zip(out.as_chunks_mut::<8>().0).enumerate() {
+        let exp = exps(i16x8::new(*chunk), max, params);
+        *out_chunk = i16x8::from_i32x8_saturate(exp).to_array();
+        acc += exp;
+        // A lane gains at most 32767 per chunk: flush before 2^16 chunks.
+        if i % (1 << 15) == (1 << 15) - 1 {
+            sum += lane_sum(acc);
+            acc = i32x8::splat(0);
+        }
     }
-    // The last few one at a time: a padded vector costs more.
-    for (o, &x) in out_tail.iter_mut().zip(tail) {
-        let diff = i32::from(x) - i32::from(max);
-        let scaled = scalar::multiply_by_quantized_multiplier(diff, params.multiplier, params.shift);
-        let e = lookup_one(scaled.wrapping_add(32767).clamp(-32768, 32767), &EXP_LUT);
-        *o = e as i16;
-        sum += e as u64;
+    sum += lane_sum(acc);
+    if !tail.is_empty() {
+        // The last eight values, overlapping the last whole chunk: only
+        // the tail's lanes join the sum; the others are written twice.
+        let exp = exps(i16x8::new(*last), max, params);
+        if let Some(out_last) = out.last_chunk_mut::<8>() {
+            *out_last = i16x8::from_i32x8_saturate(exp).to_array();
+        }
+        sum += exp
+            .to_array()
+            .iter()
+            .skip(8 - tail.len())
+            .map(|&e| e as u64)
+            .sum::<u64>();
     }
     sum
+}
+
+/// The exact sum of lanes in `0..2^31`.
+fn lane_sum(v: i32x8) -> u64 {
+    v.to_array().iter().map(|&e| e as u64).sum()
 }
 
 /// `clamp((e * reciprocal + 2^(t-1)) >> t, 0, 32767)` of eight exps; the
@@ -128,14 +154,26 @@ fn softmax_s16_with(
         };
         let x = (shifted_sum as i32 - (3 << 15)).clamp(-32768, 32767);
         let r = lookup_one(x, one_over_one_plus_x) as i16;
-        let (chunks, tail) = out.as_chunks_mut::<8>();
-        for chunk in chunks {
-            *chunk = normalise(*chunk, i16x8::splat(r), i32x8::splat(1 << (t.max(1) - 1)), t);
+        let (reciprocal, round) = (i16x8::splat(r), i32x8::splat(1 << (t.max(1) - 1)));
+        if out.len() < 8 {
+            // Under eight values: one at a time.
+            let (r, round) = (i32::from(r), 1 << (t.max(1) - 1));
+            for o in out.iter_mut() {
+                *o = ((i32::from(*o) * r + round) >> t).min(32767) as i16;
+            }
+            continue;
         }
-        // The last few one at a time: a padded vector costs more.
-        let (r, round) = (i32::from(r), 1 << (t.max(1) - 1));
-        for o in tail {
-            *o = ((i32::from(*o) * r + round) >> t).min(32767) as i16;
+        // The last eight values, overlapping the last whole chunk, from the
+        // exps before that chunk is overwritten: both give the same outputs.
+        let last = match out.as_chunks::<8>().1 {
+            [] => None,
+            _ => out.last_chunk::<8>().map(|e| normalise(*e, reciprocal, round, t)),
+        };
+        for chunk in out.as_chunks_mut::<8>().0 {
+            *chunk = normalise(*chunk, reciprocal, round, t);
+        }
+        if let (Some(v), Some(out_last)) = (last, out.last_chunk_mut::<8>()) {
+            *out_last = v;
         }
     }
     Ok(())
