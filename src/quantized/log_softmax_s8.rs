@@ -3,7 +3,7 @@
 use super::fixedpoint::{
     I32s, LANES, exp_on_negative_values_q5, rounding_divide_by_pot, rounding_divide_by_pot_nonneg, scalar, splat,
 };
-use super::params::{LogSoftmaxParams, check_rows};
+use super::params::{LogSoftmaxParams, check_rows, for_each_row};
 use super::softmax_s8::{
     ACCUM_SHIFT, DiffTable, SPAN, STASH, gather, keep_lanes, lane_sum, load_diffs, negated_iota, row_max_i8,
     scaled_diff, table_len, use_table,
@@ -172,13 +172,16 @@ pub fn log_softmax_s8(
 ) -> Result<(), Error> {
     check_rows(input.len(), output.len(), row_size)?;
     params.validate()?;
-    let rows = input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size));
     if use_table(input.len(), params.diff_min) {
         let tables = LogTables::new(params);
-        rows.for_each(|(row, out)| log_softmax_row_table(row, out, params, &tables));
+        for_each_row(input, output, row_size, |row, out| {
+            log_softmax_row_table(row, out, params, &tables)
+        });
     } else {
         // Here `row_size <= input.len() < STASH`.
-        rows.for_each(|(row, out)| log_softmax_row_direct(row, out, params));
+        for_each_row(input, output, row_size, |row, out| {
+            log_softmax_row_direct(row, out, params)
+        });
     }
     Ok(())
 }

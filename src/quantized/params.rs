@@ -270,11 +270,34 @@ pub(crate) fn check_rows(input_len: usize, output_len: usize, row_size: usize) -
     if row_size == 0 {
         return Err(Error::NoClasses);
     }
-    if !input_len.is_multiple_of(row_size) {
+    // One row per call is common: skip the division then.
+    if input_len != row_size && !input_len.is_multiple_of(row_size) {
         return Err(Error::NotMultipleOfClasses {
             len: input_len,
             classes: row_size,
         });
     }
     Ok(())
+}
+
+/// Calls `f` on each row of `input` and the matching row of `output`
+/// (lengths checked by [`check_rows`]), splitting the slices as it goes:
+/// no division, which a short single row would notice.
+pub(crate) fn for_each_row<I, O>(
+    mut input: &[I],
+    mut output: &mut [O],
+    row_size: usize,
+    mut f: impl FnMut(&[I], &mut [O]),
+) {
+    if row_size == 0 {
+        return;
+    }
+    while let (Some((row, input_rest)), Some((out, output_rest))) = (
+        input.split_at_checked(row_size),
+        core::mem::take(&mut output).split_at_mut_checked(row_size),
+    ) {
+        f(row, out);
+        input = input_rest;
+        output = output_rest;
+    }
 }

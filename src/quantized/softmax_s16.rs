@@ -1,7 +1,7 @@
 //! int16 -> int16 softmax on i32 lanes (TFLite `SoftmaxInt16`).
 
 use super::fixedpoint::{multiply_by_quantized_multiplier, on_x8, scalar};
-use super::params::{SoftmaxS16Params, check_rows};
+use super::params::{SoftmaxS16Params, check_rows, for_each_row};
 use super::tables::{EXP_LUT, ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
 use crate::Error;
 use wide::{bytemuck::cast, i16x8, i16x16, i32x8};
@@ -62,7 +62,11 @@ fn row_max_i16(row: &[i16]) -> i16 {
     for chunk in chunks {
         acc = acc.max(i16x8::new(*chunk));
     }
-    tail.iter().fold(acc.reduce_max(), |m, &x| m.max(x))
+    match row.last_chunk::<8>() {
+        // The last eight values cover the tail (and overlap, harmlessly).
+        Some(last) => acc.max(i16x8::new(*last)).reduce_max(),
+        None => tail.iter().fold(i16::MIN, |m, &x| m.max(x)),
+    }
 }
 
 /// The exps of one row go to `out`; returns their exact sum.
@@ -125,6 +129,50 @@ fn normalise(exp: [i16; 8], reciprocal: i16x8, round: i32x8, t: u32) -> [i16; 8]
     i16x8::from_i32x8_saturate((product + round) >> t).to_array()
 }
 
+/// One row: exps to `out`, then scaled by the reciprocal of their sum.
+fn softmax_s16_row(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_over_one_plus_x: &[i16; 513]) {
+    let sum = exps_to_output(row, out, params);
+    // The sum's top bit `t` (>= 14: the maximum alone gives 32767).
+    // TFLite scales the sum to 17 bits, rounding half up, takes
+    // 1 / (1 + x) of its fraction from the table, and shifts the
+    // products right by `t`.
+    let t = 63 - sum.leading_zeros().min(63);
+    if t > 30 {
+        // Every product (< 2^30) rounds to 0.
+        out.fill(0);
+        return;
+    }
+    let shifted_sum = if t > 16 {
+        let drop = t - 16;
+        (sum >> drop) + ((sum >> (drop - 1)) & 1)
+    } else {
+        sum << (16 - t)
+    };
+    let x = (shifted_sum as i32 - (3 << 15)).clamp(-32768, 32767);
+    let r = lookup_one(x, one_over_one_plus_x) as i16;
+    let (reciprocal, round) = (i16x8::splat(r), i32x8::splat(1 << (t.max(1) - 1)));
+    if out.len() < 8 {
+        // Under eight values: one at a time.
+        let (r, round) = (i32::from(r), 1 << (t.max(1) - 1));
+        for o in out.iter_mut() {
+            *o = ((i32::from(*o) * r + round) >> t).min(32767) as i16;
+        }
+        return;
+    }
+    // The last eight values, overlapping the last whole chunk, from the
+    // exps before that chunk is overwritten: both give the same outputs.
+    let last = match out.as_chunks::<8>().1 {
+        [] => None,
+        _ => out.last_chunk::<8>().map(|e| normalise(*e, reciprocal, round, t)),
+    };
+    for chunk in out.as_chunks_mut::<8>().0 {
+        *chunk = normalise(*chunk, reciprocal, round, t);
+    }
+    if let (Some(v), Some(out_last)) = (last, out.last_chunk_mut::<8>()) {
+        *out_last = v;
+    }
+}
+
 fn softmax_s16_with(
     input: &[i16],
     row_size: usize,
@@ -134,48 +182,9 @@ fn softmax_s16_with(
 ) -> Result<(), Error> {
     check_rows(input.len(), output.len(), row_size)?;
     params.validate()?;
-    for (row, out) in input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size)) {
-        let sum = exps_to_output(row, out, params);
-        // The sum's top bit `t` (>= 14: the maximum alone gives 32767).
-        // TFLite scales the sum to 17 bits, rounding half up, takes
-        // 1 / (1 + x) of its fraction from the table, and shifts the
-        // products right by `t`.
-        let t = 63 - sum.leading_zeros().min(63);
-        if t > 30 {
-            // Every product (< 2^30) rounds to 0.
-            out.fill(0);
-            continue;
-        }
-        let shifted_sum = if t > 16 {
-            let drop = t - 16;
-            (sum >> drop) + ((sum >> (drop - 1)) & 1)
-        } else {
-            sum << (16 - t)
-        };
-        let x = (shifted_sum as i32 - (3 << 15)).clamp(-32768, 32767);
-        let r = lookup_one(x, one_over_one_plus_x) as i16;
-        let (reciprocal, round) = (i16x8::splat(r), i32x8::splat(1 << (t.max(1) - 1)));
-        if out.len() < 8 {
-            // Under eight values: one at a time.
-            let (r, round) = (i32::from(r), 1 << (t.max(1) - 1));
-            for o in out.iter_mut() {
-                *o = ((i32::from(*o) * r + round) >> t).min(32767) as i16;
-            }
-            continue;
-        }
-        // The last eight values, overlapping the last whole chunk, from the
-        // exps before that chunk is overwritten: both give the same outputs.
-        let last = match out.as_chunks::<8>().1 {
-            [] => None,
-            _ => out.last_chunk::<8>().map(|e| normalise(*e, reciprocal, round, t)),
-        };
-        for chunk in out.as_chunks_mut::<8>().0 {
-            *chunk = normalise(*chunk, reciprocal, round, t);
-        }
-        if let (Some(v), Some(out_last)) = (last, out.last_chunk_mut::<8>()) {
-            *out_last = v;
-        }
-    }
+    for_each_row(input, output, row_size, |row, out| {
+        softmax_s16_row(row, out, params, one_over_one_plus_x)
+    });
     Ok(())
 }
 

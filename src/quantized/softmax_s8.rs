@@ -5,7 +5,7 @@ use super::fixedpoint::{
     I32s, LANES, Lanes, exp_on_negative_values_q5, rounding_divide_by_pot_nonneg, scalar, splat, srdhm_by_nonneg,
     srdhm_nonneg,
 };
-use super::params::{SoftmaxParams, check_rows};
+use super::params::{SoftmaxParams, check_rows, for_each_row};
 use crate::Error;
 
 /// Q12.19: the sum of exps keeps 12 integer bits (`kAccumulationIntegerBits`).
@@ -260,13 +260,12 @@ fn softmax_s8_any<O: SoftmaxOut>(
 ) -> Result<(), Error> {
     check_rows(input.len(), output.len(), row_size)?;
     params.validate()?;
-    let rows = input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size));
     if use_table(input.len(), params.diff_min) {
         let tables = ExpTables::new(params);
-        rows.for_each(|(row, out)| softmax_row_table(row, out, &tables));
+        for_each_row(input, output, row_size, |row, out| softmax_row_table(row, out, &tables));
     } else {
         // Here `row_size <= input.len() < STASH`.
-        rows.for_each(|(row, out)| softmax_row_direct(row, out, params));
+        for_each_row(input, output, row_size, |row, out| softmax_row_direct(row, out, params));
     }
     Ok(())
 }
