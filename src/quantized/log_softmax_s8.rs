@@ -5,8 +5,8 @@ use super::fixedpoint::{
 };
 use super::params::{LogSoftmaxParams, check_rows, for_each_row};
 use super::softmax_s8::{
-    ACCUM_SHIFT, DiffTable, SPAN, STASH, gather, keep_lanes, lane_sum, load_diffs, negated_iota, row_max_i8,
-    scaled_diff, table_len, use_table,
+    ACCUM_SHIFT, DiffTable, SMALL_STASH, SPAN, STASH, gather, keep_lanes, lane_sum, load_diffs, negated_iota,
+    row_max_i8, scaled_diff, table_len, use_table,
 };
 use crate::Error;
 
@@ -121,11 +121,12 @@ fn log_softmax_row_table(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, 
     }
 }
 
-/// A row of a short input (under `STASH` values): exps computed in lanes,
+/// A row of a short input (at most `N` values, `N` a multiple of `LANES`):
+/// exps computed in lanes,
 /// the Q5.26 values kept on the stack for the output pass.
-fn log_softmax_row_direct(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams) {
+fn log_softmax_row_direct<const N: usize>(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams) {
     let max = row_max_i8(row);
-    let mut stash = [0i32; STASH];
+    let mut stash = [0i32; N];
     let mut acc = splat(0);
     for (chunk, slot) in row.chunks(LANES).zip(stash.as_chunks_mut::<LANES>().0) {
         let (q5, summand) = q5_and_summand(load_diffs(chunk, max), params);
@@ -179,9 +180,15 @@ pub fn log_softmax_s8(
         });
     } else {
         // Here `row_size <= input.len() < STASH`.
-        for_each_row(input, output, row_size, |row, out| {
-            log_softmax_row_direct(row, out, params)
-        });
+        if row_size <= SMALL_STASH {
+            for_each_row(input, output, row_size, |row, out| {
+                log_softmax_row_direct::<SMALL_STASH>(row, out, params)
+            });
+        } else {
+            for_each_row(input, output, row_size, |row, out| {
+                log_softmax_row_direct::<STASH>(row, out, params)
+            });
+        }
     }
     Ok(())
 }

@@ -25,6 +25,9 @@ pub(crate) fn table_len(diff_min: i32) -> usize {
 /// Rows on the direct path keep their exps on the stack: at most this many.
 pub(crate) const STASH: usize = 128;
 
+/// The stash of rows up to this long: less to zero per row.
+pub(crate) const SMALL_STASH: usize = 16;
+
 /// The table pays for itself once the passes over the input would evaluate
 /// about as many exps as it holds. Inputs of `STASH` values or more always
 /// take it, so a direct-path row always fits the stash.
@@ -231,11 +234,11 @@ fn softmax_row_table<O: SoftmaxOut>(row: &[i8], out: &mut [O], tables: &ExpTable
     }
 }
 
-/// A row of a short input (at most `STASH` values): exps computed in lanes
-/// once and kept on the stack for the output pass.
-fn softmax_row_direct<O: SoftmaxOut>(row: &[i8], out: &mut [O], params: &SoftmaxParams) {
+/// A row of a short input (at most `N` values, `N` a multiple of `LANES`):
+/// exps computed in lanes once and kept on the stack for the output pass.
+fn softmax_row_direct<O: SoftmaxOut, const N: usize>(row: &[i8], out: &mut [O], params: &SoftmaxParams) {
     let max = row_max_i8(row);
-    let mut stash = [0i32; STASH];
+    let mut stash = [0i32; N];
     let mut acc = splat(0);
     for (chunk, slot) in row.chunks(LANES).zip(stash.as_chunks_mut::<LANES>().0) {
         let exp = masked_exp(load_diffs(chunk, max), params);
@@ -265,7 +268,15 @@ fn softmax_s8_any<O: SoftmaxOut>(
         for_each_row(input, output, row_size, |row, out| softmax_row_table(row, out, &tables));
     } else {
         // Here `row_size <= input.len() < STASH`.
-        for_each_row(input, output, row_size, |row, out| softmax_row_direct(row, out, params));
+        if row_size <= SMALL_STASH {
+            for_each_row(input, output, row_size, |row, out| {
+                softmax_row_direct::<O, SMALL_STASH>(row, out, params)
+            });
+        } else {
+            for_each_row(input, output, row_size, |row, out| {
+                softmax_row_direct::<O, STASH>(row, out, params)
+            });
+        }
     }
     Ok(())
 }
