@@ -5,8 +5,8 @@ use super::fixedpoint::{
 };
 use super::params::{LogSoftmaxParams, check_rows, for_each_row};
 use super::softmax_s8::{
-    ACCUM_SHIFT, DiffTable, SMALL_STASH, SPAN, STASH, gather, keep_lanes, lane_sum, load_diffs, negated_iota,
-    row_max_i8, scaled_diff, table_len, use_table,
+    ACCUM_SHIFT, DiffTable, SMALL_STASH, SPAN, STASH, gather, keep_lanes, lane_sum, last_piece, load_diffs,
+    negated_iota, piece, piece_mut, row_max_i8, scaled_diff, table_len, use_table,
 };
 use crate::Error;
 
@@ -128,18 +128,33 @@ fn log_softmax_row_direct<const N: usize>(row: &[i8], out: &mut [i8], params: &L
     let max = row_max_i8(row);
     let mut stash = [0i32; N];
     let mut acc = splat(0);
-    for (chunk, slot) in row.chunks(LANES).zip(stash.as_chunks_mut::<LANES>().0) {
+    let (chunks, _) = row.as_chunks::<LANES>();
+    let (slots, _) = stash.as_chunks_mut::<LANES>();
+    for (chunk, slot) in chunks.iter().zip(slots.iter_mut()) {
         let (q5, summand) = q5_and_summand(load_diffs(chunk, max), params);
         *slot = q5.to_array();
-        acc += keep_lanes(summand, chunk.len());
+        acc += summand;
+    }
+    let last = last_piece(row.len());
+    if let (Some((start, skip)), Some(slot)) = (last, slots.get_mut(chunks.len())) {
+        let chunk = piece(row, start);
+        let (q5, summand) = q5_and_summand(load_diffs(chunk, max), params);
+        *slot = q5.to_array();
+        acc += keep_lanes(summand, skip, chunk.len());
     }
     let scale = RowScale::new(lane_sum(acc), params);
-    for ((chunk, out_chunk), slot) in row
-        .chunks(LANES)
-        .zip(out.chunks_mut(LANES))
-        .zip(stash.as_chunks::<LANES>().0)
-    {
+    let slots = stash.as_chunks::<LANES>().0;
+    let out_chunks = out.as_chunks_mut::<LANES>().0.iter_mut();
+    for ((chunk, out_chunk), slot) in chunks.iter().zip(out_chunks).zip(slots) {
         scale.emit(out_chunk, load_diffs(chunk, max), I32s::new(*slot));
+    }
+    if let (Some((start, _)), Some(slot)) = (last, slots.get(chunks.len())) {
+        // An overlapping last load writes its first lanes again, unchanged.
+        scale.emit(
+            piece_mut(out, start),
+            load_diffs(piece(row, start), max),
+            I32s::new(*slot),
+        );
     }
 }
 

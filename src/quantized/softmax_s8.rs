@@ -122,14 +122,43 @@ impl ExpTables {
     }
 }
 
-/// Zeroes the lanes from `valid` on: the padding of a partial chunk.
+/// The last load of a short row of `len` values that is not a multiple of
+/// `LANES`, as `(start, skip)`: the last `LANES` values, whose first
+/// `skip` lanes overlap the last whole vector (no partial load, no padding
+/// to mask), or, under `LANES` values, the whole row, partially.
+pub(crate) fn last_piece(len: usize) -> Option<(usize, usize)> {
+    let tail = len % LANES;
+    (tail != 0).then(|| match len.checked_sub(LANES) {
+        Some(start) => (start, LANES - tail),
+        None => (0, 0),
+    })
+}
+
+/// The up to `LANES` values of `s` from `start`.
 #[inline(always)]
-pub(crate) fn keep_lanes(v: I32s, valid: usize) -> I32s {
-    if valid >= LANES {
-        v
-    } else {
-        v & negated_iota(0).simd_gt(splat(-(valid as i32)))
+pub(crate) fn piece<T>(s: &[T], start: usize) -> &[T] {
+    let rest = s.get(start..).unwrap_or_default();
+    rest.get(..LANES).unwrap_or(rest)
+}
+
+/// [`piece`] of a mutable slice.
+#[inline(always)]
+pub(crate) fn piece_mut<T>(s: &mut [T], start: usize) -> &mut [T] {
+    let rest = s.get_mut(start..).unwrap_or_default();
+    let n = rest.len().min(LANES);
+    rest.split_at_mut_checked(n).map_or(&mut [], |(head, _)| head)
+}
+
+/// Keeps lanes `skip..valid` of a load (see [`pieces`]), zeroes the rest:
+/// lanes counted by the previous load, or past a partial load's values.
+#[inline(always)]
+pub(crate) fn keep_lanes(v: I32s, skip: usize, valid: usize) -> I32s {
+    if skip == 0 && valid >= LANES {
+        return v;
     }
+    // `negated_iota(0)` holds `-i` in lane `i`: `i >= skip` and `i < valid`.
+    let lane = negated_iota(0);
+    v & lane.simd_lt(splat(1 - skip as i32)) & lane.simd_gt(splat(-(valid.min(LANES) as i32)))
 }
 
 /// The exact sum of lanes in `0..2^31`. Direct-path rows (under `STASH`
@@ -240,18 +269,33 @@ fn softmax_row_direct<O: SoftmaxOut, const N: usize>(row: &[i8], out: &mut [O], 
     let max = row_max_i8(row);
     let mut stash = [0i32; N];
     let mut acc = splat(0);
-    for (chunk, slot) in row.chunks(LANES).zip(stash.as_chunks_mut::<LANES>().0) {
+    let (chunks, _) = row.as_chunks::<LANES>();
+    let (slots, _) = stash.as_chunks_mut::<LANES>();
+    // The Q12.19 summand of each exp: `RoundingDivideByPOT(exp, 12)`.
+    let summand = |exp| rounding_divide_by_pot_nonneg(exp, ACCUM_SHIFT);
+    for (chunk, slot) in chunks.iter().zip(slots.iter_mut()) {
         let exp = masked_exp(load_diffs(chunk, max), params);
         *slot = exp.to_array();
-        // The Q12.19 summand of each exp: `RoundingDivideByPOT(exp, 12)`.
-        acc += keep_lanes(rounding_divide_by_pot_nonneg(exp, ACCUM_SHIFT), chunk.len());
+        acc += summand(exp);
+    }
+    let last = last_piece(row.len());
+    if let (Some((start, skip)), Some(slot)) = (last, slots.get_mut(chunks.len())) {
+        let chunk = piece(row, start);
+        let exp = masked_exp(load_diffs(chunk, max), params);
+        *slot = exp.to_array();
+        acc += keep_lanes(summand(exp), skip, chunk.len());
     }
     let Some(scale) = output_scale::<O>(lane_sum(acc)) else {
         out.fill(O::narrow(O::MIN));
         return;
     };
-    for (out_chunk, slot) in out.chunks_mut(LANES).zip(stash.as_chunks::<LANES>().0) {
+    let slots = stash.as_chunks::<LANES>().0;
+    for (out_chunk, slot) in out.as_chunks_mut::<LANES>().0.iter_mut().zip(slots) {
         emit(out_chunk, I32s::new(*slot), scale);
+    }
+    if let (Some((start, _)), Some(slot)) = (last, slots.get(chunks.len())) {
+        // An overlapping last load writes its first lanes again, unchanged.
+        emit(piece_mut(out, start), I32s::new(*slot), scale);
     }
 }
 
