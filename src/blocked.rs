@@ -24,9 +24,11 @@
 //! segments before the last (all below the final max) enter `S - 1` as
 //! small terms, so `logsumexp([0, -20])` is still `2.0611537e-9`.
 
-use crate::exp::exp_neg;
-use crate::lanes::{K, V, for_groups, map_groups, map_groups_in_place, zip_groups};
-use crate::reduce::{Sum, fold_add, has_nan, max_fast};
+use crate::exp::{exp_neg, exp_neg_unless};
+use crate::lanes::{
+    K, NO_COUNTS, V, count_total, count_where, for_groups, map_groups, map_groups_in_place, zip_groups,
+};
+use crate::reduce::{Sum, has_nan, max_fast};
 
 /// Values per block: 1 KiB, so a block read for its max is still in L1
 /// when its exps are computed (measured: 256 to 1024 perform alike).
@@ -48,7 +50,6 @@ pub(crate) const SOFTMAX_BLOCKED_FROM: usize = 1 << 16;
 pub(crate) const LOG_SUM_ONE_PASS_FROM: usize = 1 << 21;
 
 const ZERO: V = V::splat(0.0);
-const ONE: V = V::splat(1.0);
 
 /// A run of blocks stored relative to the same running max.
 #[derive(Clone, Copy)]
@@ -322,7 +323,7 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
     let mut y_older = 0.0f64;
     let mut yd_older = 0.0f64;
     let mut small = Sum::new();
-    let mut ties = [ZERO; K];
+    let mut ties = NO_COUNTS;
     let mut ysum = Sum::new();
     let mut yd = Sum::new();
     let mut label_blocks = labels.map(|y| y.chunks(BLOCK));
@@ -334,13 +335,12 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
         }
         if mb > r {
             if r != f32::NEG_INFINITY {
-                let seg = core::mem::replace(&mut small, Sum::new()).finish() as f64
-                    + fold_add(ties).to_array().into_iter().sum::<f32>() as f64;
+                let seg = core::mem::replace(&mut small, Sum::new()).finish() as f64 + count_total(ties) as f64;
                 let shift = r as f64 - mb as f64;
                 older = (older + seg) * libm::exp(shift);
                 y_older += core::mem::replace(&mut ysum, Sum::new()).finish() as f64;
                 yd_older += core::mem::replace(&mut yd, Sum::new()).finish() as f64 + y_older * shift;
-                ties = [ZERO; K];
+                ties = NO_COUNTS;
             }
             r = mb;
             rv = V::splat(r);
@@ -350,8 +350,8 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
             for ((e, t), v) in e.iter_mut().zip(ties.iter_mut()).zip(g) {
                 let d = v - rv;
                 let top = d.simd_eq(ZERO);
-                *e = top.select(ZERO, exp_neg(d));
-                *t += top.select(ONE, ZERO);
+                *e = exp_neg_unless(d, top);
+                count_where(t, top);
             }
             small.add(e);
         };
@@ -375,7 +375,7 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
     if small.is_nan() || older.is_nan() {
         return None;
     }
-    let ties: f32 = fold_add(ties).to_array().into_iter().sum();
+    let ties: f32 = count_total(ties);
     let s_minus_1 = if older == 0.0 {
         // The two-pass form exactly (one segment).
         small + (ties - 1.0)
@@ -402,7 +402,7 @@ pub(crate) fn log_sum_one_pass(x: &[f32]) -> Option<(f32, f32)> {
 pub mod variants {
     use crate::Error;
     use crate::exp::exp_neg;
-    use crate::lanes::{K, V, for_groups};
+    use crate::lanes::{K, V, fold_lanes, for_groups};
     use crate::reduce::{fold_add, logsumexp_two_pass as lse2};
 
     fn same_len(x: &[f32], out: &[f32]) -> Result<(), Error> {
@@ -476,7 +476,7 @@ pub mod variants {
                 *a += exp_neg(v - mv);
             }
         });
-        fold_add(acc).to_array().into_iter().sum()
+        fold_lanes(fold_add(acc), |a, b| a + b)
     }
 }
 
