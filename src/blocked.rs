@@ -37,17 +37,29 @@ const BLOCK: usize = 256;
 /// row is stored relative to its max.
 const SEGMENTS: usize = 32;
 
-/// Rows at least this long take the blocked softmax. Measured (AVX2, Zen 3,
-/// README-bench): the two structures tie within the noise from 2^16 to
-/// 2^20 values and the blocked one is 1.2-1.3x faster at 2^24; it starts
-/// where the row and its output no longer fit in L2 (512 KiB).
-pub(crate) const SOFTMAX_BLOCKED_FROM: usize = 1 << 16;
-/// Rows at least this long take the one-pass `log(S)`. Measured: the
-/// two-pass form is about 10% faster up to 2^20 values (the max pass
+/// Rows at least this long take the blocked softmax (out of place).
+/// Measured (AVX2, Zen 3, unroll 2, `README.md`, "Crossovers"): the 3-pass
+/// kernel is 3-17% faster up to 2^20 values, the blocked one 18% faster
+/// from 2^21 (8 MiB in and 8 MiB out no longer fit the 32 MiB L3 beside
+/// each other and the re-read of the row).
+pub(crate) const SOFTMAX_BLOCKED_FROM: usize = 1 << 21;
+/// The same crossover in place: 3-pass 8% faster at 2^21, blocked 11%
+/// faster at 2^22 (one 2^21 row is only 8 MiB of traffic each way).
+pub(crate) const SOFTMAX_IN_PLACE_BLOCKED_FROM: usize = 1 << 22;
+/// Rows at least this long take the one-pass `log(S)`. Measured (same
+/// run): the two-pass form is 4-11% faster up to 2^21 values (the max pass
 /// re-reads from L2/L3 almost for free, and its inner loop is simpler),
-/// the one-pass form 1.5x faster at 2^24 (beyond the 32 MiB L3), so the
-/// crossover sits between, at 2^21 values (8 MiB).
+/// the one-pass form 21% faster at 2^22 and 31% at 2^23.
 pub(crate) const LOG_SUM_ONE_PASS_FROM: usize = 1 << 21;
+
+/// Whether a row of `len` values takes a long-row path that starts at
+/// `from`. Never on bare-metal targets (`target_os = "none"`): no
+/// microcontroller holds a row of millions of values, and leaving the
+/// paths out saves their flash (README, "Cortex-M").
+#[inline(always)]
+pub(crate) const fn long_row(len: usize, from: usize) -> bool {
+    !cfg!(target_os = "none") && len >= from
+}
 
 const ZERO: V = V::splat(0.0);
 

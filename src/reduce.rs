@@ -239,7 +239,7 @@ pub(crate) fn has_nan(x: &[f32]) -> bool {
 /// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn logsumexp(x: &[f32]) -> f32 {
-    if x.len() >= crate::blocked::LOG_SUM_ONE_PASS_FROM
+    if crate::blocked::long_row(x.len(), crate::blocked::LOG_SUM_ONE_PASS_FROM)
         && let Some((m, l)) = crate::blocked::log_sum_one_pass(x)
     {
         return m + l;

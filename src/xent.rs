@@ -6,7 +6,7 @@
 //! max pass and an exp-sum pass.
 
 use crate::Error;
-use crate::blocked::{LOG_SUM_ONE_PASS_FROM, one_pass};
+use crate::blocked::{LOG_SUM_ONE_PASS_FROM, long_row, one_pass};
 use crate::exp::exp_neg;
 use crate::lanes::{
     K, NO_COUNTS, V, count_total, count_where, for_groups, map_groups, zero_where, zip_groups, zip_map_groups,
@@ -82,7 +82,7 @@ pub fn softmax_cross_entropy_with_logits(
 /// [`softmax_cross_entropy_with_logits`] on a validated, non-empty row.
 pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>) -> f32 {
     if grad.is_none()
-        && logits.len() >= LOG_SUM_ONE_PASS_FROM
+        && long_row(logits.len(), LOG_SUM_ONE_PASS_FROM)
         && let Some(p) = one_pass(logits, Some(labels))
     {
         // The loss alone: one blocked pass, nothing stored.
@@ -248,7 +248,7 @@ pub(crate) fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>)
         return f32::NAN; // unreachable: validated by the callers
     };
     if grad.is_none()
-        && logits.len() >= LOG_SUM_ONE_PASS_FROM
+        && long_row(logits.len(), LOG_SUM_ONE_PASS_FROM)
         && let Some(p) = one_pass(logits, None)
     {
         return p.l - (x_label - p.m);
