@@ -264,6 +264,57 @@ fn bench_softmax_in_place(c: &mut C) {
     g.finish();
 }
 
+/// The crossovers (`blocked::SOFTMAX_BLOCKED_FROM`,
+/// `SOFTMAX_IN_PLACE_BLOCKED_FROM`, `LOG_SUM_ONE_PASS_FROM`): each pair of
+/// forced structures at every power of two from 2^14 to 2^23.
+fn bench_crossover(c: &mut C) {
+    let lengths = (14..=23).map(|p| 1usize << p);
+    let mut g = c.benchmark_group("crossover_softmax");
+    for n in lengths.clone() {
+        let x = logits(n, 8);
+        let mut out = vec![0.0f32; n];
+        setup(&mut g, n);
+        g.bench_function(BenchmarkId::new("three_pass", n), |b| {
+            b.iter(|| variants::softmax_three_pass(black_box(&x), &mut out))
+        });
+        g.bench_function(BenchmarkId::new("blocked", n), |b| {
+            b.iter(|| variants::softmax_blocked(black_box(&x), &mut out))
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("crossover_softmax_in_place");
+    for n in lengths.clone() {
+        let x = logits(n, 9);
+        let mut row = vec![0.0f32; n];
+        setup(&mut g, n);
+        g.bench_function(BenchmarkId::new("three_pass", n), |b| {
+            b.iter(|| {
+                row.copy_from_slice(&x);
+                variants::softmax_in_place_three_pass(black_box(&mut row));
+            })
+        });
+        g.bench_function(BenchmarkId::new("blocked", n), |b| {
+            b.iter(|| {
+                row.copy_from_slice(&x);
+                variants::softmax_in_place_blocked(black_box(&mut row));
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("crossover_logsumexp");
+    for n in lengths {
+        let x = logits(n, 10);
+        setup(&mut g, n);
+        g.bench_function(BenchmarkId::new("two_pass", n), |b| {
+            b.iter(|| variants::logsumexp_two_pass(black_box(&x)))
+        });
+        g.bench_function(BenchmarkId::new("one_pass", n), |b| {
+            b.iter(|| variants::logsumexp_one_pass(black_box(&x)))
+        });
+    }
+    g.finish();
+}
+
 fn bench_log_softmax(c: &mut C) {
     let mut g = c.benchmark_group("log_softmax");
     for n in LENGTHS {
@@ -398,6 +449,7 @@ criterion_group! {
         bench_softmax_in_place,
         bench_log_softmax,
         bench_xent,
-        bench_rows
+        bench_rows,
+        bench_crossover
 }
 criterion_main!(benches);

@@ -120,13 +120,9 @@ pub(crate) fn count_where(count: &mut U, mask: V) {
 /// The total of `K` per-lane counters, as an `f32` (exact up to 2^24).
 #[inline(always)]
 pub(crate) fn count_total(counts: [U; K]) -> f32 {
-    let mut total = 0u64;
-    for c in counts {
-        for v in c.to_array() {
-            total += u64::from(v);
-        }
-    }
-    total as f32
+    // Lanes summed in u64: only a row of 2^32 values could overflow a lane.
+    let lanes = fold_pairwise(counts, |a, b| a + b).to_array();
+    lanes.iter().map(|&v| u64::from(v)).sum::<u64>() as f32
 }
 
 /// The lanes of `v` folded pairwise by `f`: `log2(LANES)` levels, no
