@@ -38,19 +38,21 @@ const BLOCK: usize = 256;
 const SEGMENTS: usize = 32;
 
 /// Rows at least this long take the blocked softmax (out of place).
-/// Measured (AVX2, Zen 3, unroll 2, `README.md`, "Crossovers"): the 3-pass
-/// kernel is 3-17% faster up to 2^20 values, the blocked one 18% faster
-/// from 2^21 (8 MiB in and 8 MiB out no longer fit the 32 MiB L3 beside
-/// each other and the re-read of the row).
+/// Measured (AVX2, Zen 3, `crossover_softmax` in `benches/kernels.rs`): the
+/// 3-pass kernel is 10-15% faster from 2^15 to 2^20 values, the blocked one
+/// 20% faster at 2^21 and 16% at 2^22 (the row and its output no longer
+/// fit the 32 MiB L3 beside each other).
 pub(crate) const SOFTMAX_BLOCKED_FROM: usize = 1 << 21;
-/// The same crossover in place: 3-pass 8% faster at 2^21, blocked 11%
-/// faster at 2^22 (one 2^21 row is only 8 MiB of traffic each way).
+/// The same crossover in place (`crossover_softmax_in_place`): 3-pass
+/// faster up to 2^21 values (15% at 2^21), even at 2^22, blocked 10%
+/// faster at 2^23 (a row in place is half the traffic).
 pub(crate) const SOFTMAX_IN_PLACE_BLOCKED_FROM: usize = 1 << 22;
-/// Rows at least this long take the one-pass `log(S)`. Measured (same
-/// run): the two-pass form is 4-11% faster up to 2^21 values (the max pass
-/// re-reads from L2/L3 almost for free, and its inner loop is simpler),
-/// the one-pass form 21% faster at 2^22 and 31% at 2^23.
-pub(crate) const LOG_SUM_ONE_PASS_FROM: usize = 1 << 21;
+/// Rows at least this long take the one-pass `log(S)`. Measured (AVX2,
+/// Zen 3, `crossover_logsumexp` in `benches/kernels.rs`): the two-pass form
+/// is 3-9% faster up to 2^21 values (the max pass re-reads from L2/L3
+/// almost for free, and its inner loop is simpler), the one-pass form 17%
+/// faster at 2^22 and 28% at 2^23.
+pub(crate) const LOG_SUM_ONE_PASS_FROM: usize = 1 << 22;
 
 /// Whether a row of `len` values takes a long-row path that starts at
 /// `from`. Never on bare-metal targets (`target_os = "none"`): no
@@ -635,7 +637,7 @@ mod tests {
     fn one_pass_losses_match_two_pass() {
         // A row long enough for the one-pass losses, its max late (so the
         // label sums are shifted), labels with zeros on -inf logits.
-        let n = 3 * LOG_SUM_ONE_PASS_FROM + 77;
+        let n = LOG_SUM_ONE_PASS_FROM + 77;
         let mut x = lcg(n, 11, 30.0);
         let mut y: Vec<f32> = (0..n).map(|i| if i % 5 == 0 { 0.0 } else { 1.0 / n as f32 }).collect();
         x[n - 10] = 40.0;

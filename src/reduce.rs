@@ -226,7 +226,7 @@ pub(crate) fn has_nan(x: &[f32]) -> bool {
 ///
 /// Special values: empty or all `-inf` gives `-inf`; any `+inf` (and no NaN)
 /// gives `+inf`; any NaN gives NaN. Two passes (max, then exp-sum) below
-/// 2^21 values, one blocked online pass from there on; no exps are stored.
+/// 2^22 values, one blocked online pass from there on; no exps are stored.
 ///
 /// Error: within a few ULP of the f64 value (see the README's accuracy
 /// table); the sum of up to `2^24` terms is within `2^-20` relative.
