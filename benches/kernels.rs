@@ -25,7 +25,7 @@ mod cpu_time;
 #[path = "support/data.rs"]
 mod data;
 use cpu_time::CpuTime;
-use data::logits;
+use data::{Apart, logits};
 
 type C = Criterion<CpuTime>;
 use softmax_simd::{reference, variants};
@@ -133,23 +133,23 @@ fn bench_exp(c: &mut C) {
     let mut g = c.benchmark_group("exp");
     for n in LENGTHS {
         let x = logits(n, 1);
-        let mut out = vec![0.0f32; n];
+        let mut out = Apart::new(&x);
         setup(&mut g, n);
         g.bench_function(BenchmarkId::new("softmax_simd", n), |b| {
-            b.iter(|| softmax_simd::exp(black_box(&x), &mut out).unwrap())
+            b.iter(|| softmax_simd::exp(black_box(&x), out.get()).unwrap())
         });
         g.bench_function(BenchmarkId::new("reference", n), |b| {
-            b.iter(|| reference::exp(black_box(&x), &mut out).unwrap())
+            b.iter(|| reference::exp(black_box(&x), out.get()).unwrap())
         });
         g.bench_function(BenchmarkId::new("std_exp", n), |b| {
             b.iter(|| {
-                for (o, &v) in out.iter_mut().zip(black_box(&x)) {
+                for (o, &v) in out.get().iter_mut().zip(black_box(&x)) {
                     *o = v.exp();
                 }
             })
         });
         g.bench_function(BenchmarkId::new("wide_exp", n), |b| {
-            b.iter(|| wide_exp(black_box(&x), &mut out))
+            b.iter(|| wide_exp(black_box(&x), out.get()))
         });
     }
     g.finish();
@@ -203,25 +203,25 @@ fn bench_softmax(c: &mut C) {
     let mut g = c.benchmark_group("softmax");
     for n in LENGTHS {
         let x = logits(n, 4);
-        let mut out = vec![0.0f32; n];
+        let mut out = Apart::new(&x);
         setup(&mut g, n);
         g.bench_function(BenchmarkId::new("softmax_simd", n), |b| {
-            b.iter(|| softmax_simd::softmax(black_box(&x), &mut out).unwrap())
+            b.iter(|| softmax_simd::softmax(black_box(&x), out.get()).unwrap())
         });
         g.bench_function(BenchmarkId::new("three_pass", n), |b| {
-            b.iter(|| variants::softmax_three_pass(black_box(&x), &mut out))
+            b.iter(|| variants::softmax_three_pass(black_box(&x), out.get()))
         });
         g.bench_function(BenchmarkId::new("blocked", n), |b| {
-            b.iter(|| variants::softmax_blocked(black_box(&x), &mut out))
+            b.iter(|| variants::softmax_blocked(black_box(&x), out.get()))
         });
         g.bench_function(BenchmarkId::new("reference", n), |b| {
-            b.iter(|| reference::softmax(black_box(&x), &mut out).unwrap())
+            b.iter(|| reference::softmax(black_box(&x), out.get()).unwrap())
         });
         g.bench_function(BenchmarkId::new("std_exp", n), |b| {
-            b.iter(|| std_softmax(black_box(&x), &mut out))
+            b.iter(|| std_softmax(black_box(&x), out.get()))
         });
         g.bench_function(BenchmarkId::new("wide_exp", n), |b| {
-            b.iter(|| wide_softmax(black_box(&x), &mut out))
+            b.iter(|| wide_softmax(black_box(&x), out.get()))
         });
     }
     g.finish();
@@ -234,31 +234,88 @@ fn bench_softmax_in_place(c: &mut C) {
     let mut g = c.benchmark_group("softmax_in_place");
     for n in LENGTHS {
         let x = logits(n, 7);
-        let mut row = vec![0.0f32; n];
+        let mut row = Apart::new(&x);
         setup(&mut g, n);
         g.bench_function(BenchmarkId::new("softmax_simd", n), |b| {
             b.iter(|| {
+                let row = row.get();
                 row.copy_from_slice(&x);
-                softmax_simd::softmax_in_place(black_box(&mut row));
+                softmax_simd::softmax_in_place(black_box(row));
             })
         });
         g.bench_function(BenchmarkId::new("three_pass", n), |b| {
             b.iter(|| {
+                let row = row.get();
                 row.copy_from_slice(&x);
-                variants::softmax_in_place_three_pass(black_box(&mut row));
+                variants::softmax_in_place_three_pass(black_box(row));
             })
         });
         g.bench_function(BenchmarkId::new("blocked", n), |b| {
             b.iter(|| {
+                let row = row.get();
                 row.copy_from_slice(&x);
-                variants::softmax_in_place_blocked(black_box(&mut row));
+                variants::softmax_in_place_blocked(black_box(row));
             })
         });
         g.bench_function(BenchmarkId::new("reference", n), |b| {
             b.iter(|| {
+                let row = row.get();
                 row.copy_from_slice(&x);
-                reference::softmax_in_place(black_box(&mut row));
+                reference::softmax_in_place(black_box(row));
             })
+        });
+    }
+    g.finish();
+}
+
+/// The crossovers (`blocked::SOFTMAX_BLOCKED_FROM`,
+/// `SOFTMAX_IN_PLACE_BLOCKED_FROM`, `LOG_SUM_ONE_PASS_FROM`): each pair of
+/// forced structures at every power of two from 2^14 to 2^23.
+fn bench_crossover(c: &mut C) {
+    let lengths = (14..=23).map(|p| 1usize << p);
+    let mut g = c.benchmark_group("crossover_softmax");
+    for n in lengths.clone() {
+        let x = logits(n, 8);
+        let mut out = Apart::new(&x);
+        setup(&mut g, n);
+        g.bench_function(BenchmarkId::new("three_pass", n), |b| {
+            b.iter(|| variants::softmax_three_pass(black_box(&x), out.get()))
+        });
+        g.bench_function(BenchmarkId::new("blocked", n), |b| {
+            b.iter(|| variants::softmax_blocked(black_box(&x), out.get()))
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("crossover_softmax_in_place");
+    for n in lengths.clone() {
+        let x = logits(n, 9);
+        let mut row = Apart::new(&x);
+        setup(&mut g, n);
+        g.bench_function(BenchmarkId::new("three_pass", n), |b| {
+            b.iter(|| {
+                let row = row.get();
+                row.copy_from_slice(&x);
+                variants::softmax_in_place_three_pass(black_box(row));
+            })
+        });
+        g.bench_function(BenchmarkId::new("blocked", n), |b| {
+            b.iter(|| {
+                let row = row.get();
+                row.copy_from_slice(&x);
+                variants::softmax_in_place_blocked(black_box(row));
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("crossover_logsumexp");
+    for n in lengths {
+        let x = logits(n, 10);
+        setup(&mut g, n);
+        g.bench_function(BenchmarkId::new("two_pass", n), |b| {
+            b.iter(|| variants::logsumexp_two_pass(black_box(&x)))
+        });
+        g.bench_function(BenchmarkId::new("one_pass", n), |b| {
+            b.iter(|| variants::logsumexp_one_pass(black_box(&x)))
         });
     }
     g.finish();
@@ -268,16 +325,16 @@ fn bench_log_softmax(c: &mut C) {
     let mut g = c.benchmark_group("log_softmax");
     for n in LENGTHS {
         let x = logits(n, 5);
-        let mut out = vec![0.0f32; n];
+        let mut out = Apart::new(&x);
         setup(&mut g, n);
         g.bench_function(BenchmarkId::new("softmax_simd", n), |b| {
-            b.iter(|| softmax_simd::log_softmax(black_box(&x), &mut out).unwrap())
+            b.iter(|| softmax_simd::log_softmax(black_box(&x), out.get()).unwrap())
         });
         g.bench_function(BenchmarkId::new("reference", n), |b| {
-            b.iter(|| reference::log_softmax(black_box(&x), &mut out).unwrap())
+            b.iter(|| reference::log_softmax(black_box(&x), out.get()).unwrap())
         });
         g.bench_function(BenchmarkId::new("std_exp", n), |b| {
-            b.iter(|| std_log_softmax(black_box(&x), &mut out))
+            b.iter(|| std_log_softmax(black_box(&x), out.get()))
         });
     }
     g.finish();
@@ -398,6 +455,7 @@ criterion_group! {
         bench_softmax_in_place,
         bench_log_softmax,
         bench_xent,
-        bench_rows
+        bench_rows,
+        bench_crossover
 }
 criterion_main!(benches);

@@ -74,7 +74,12 @@ fn show(name: &str, simd: &[f32], reference: &[f32]) {
 fn run(args: &Args) -> Result<(), ss::Error> {
     let x = &args.logits;
     let n = x.len();
-    println!("lanes: {} ({} f32 per vector)", ss::BACKEND, ss::LANE_COUNT);
+    println!(
+        "lanes: {} ({} f32 per vector, {} vectors per loop step)",
+        ss::BACKEND,
+        ss::LANE_COUNT,
+        ss::UNROLL
+    );
     println!("{:<22} {x:?}", "logits");
     let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
     ss::softmax(x, &mut a)?;

@@ -24,9 +24,11 @@
 //! segments before the last (all below the final max) enter `S - 1` as
 //! small terms, so `logsumexp([0, -20])` is still `2.0611537e-9`.
 
-use crate::exp::exp_neg;
-use crate::lanes::{K, V, for_groups, map_groups, map_groups_in_place, zip_groups};
-use crate::reduce::{Sum, fold_add, has_nan, max_fast};
+use crate::exp::{exp_neg, exp_neg_unless};
+use crate::lanes::{
+    K, NO_COUNTS, V, count_total, count_where, for_groups, map_groups, map_groups_in_place, zip_groups,
+};
+use crate::reduce::{Sum, has_nan, max_fast};
 
 /// Values per block: 1 KiB, so a block read for its max is still in L1
 /// when its exps are computed (measured: 256 to 1024 perform alike).
@@ -35,20 +37,33 @@ const BLOCK: usize = 256;
 /// row is stored relative to its max.
 const SEGMENTS: usize = 32;
 
-/// Rows at least this long take the blocked softmax. Measured (AVX2, Zen 3,
-/// README-bench): the two structures tie within the noise from 2^16 to
-/// 2^20 values and the blocked one is 1.2-1.3x faster at 2^24; it starts
-/// where the row and its output no longer fit in L2 (512 KiB).
-pub(crate) const SOFTMAX_BLOCKED_FROM: usize = 1 << 16;
-/// Rows at least this long take the one-pass `log(S)`. Measured: the
-/// two-pass form is about 10% faster up to 2^20 values (the max pass
-/// re-reads from L2/L3 almost for free, and its inner loop is simpler),
-/// the one-pass form 1.5x faster at 2^24 (beyond the 32 MiB L3), so the
-/// crossover sits between, at 2^21 values (8 MiB).
-pub(crate) const LOG_SUM_ONE_PASS_FROM: usize = 1 << 21;
+/// Rows at least this long take the blocked softmax (out of place).
+/// Measured (AVX2, Zen 3, `crossover_softmax` in `benches/kernels.rs`): the
+/// 3-pass kernel is 10-15% faster from 2^15 to 2^20 values, the blocked one
+/// 20% faster at 2^21 and 16% at 2^22 (the row and its output no longer
+/// fit the 32 MiB L3 beside each other).
+pub(crate) const SOFTMAX_BLOCKED_FROM: usize = 1 << 21;
+/// The same crossover in place (`crossover_softmax_in_place`): 3-pass
+/// faster up to 2^21 values (15% at 2^21), even at 2^22, blocked 10%
+/// faster at 2^23 (a row in place is half the traffic).
+pub(crate) const SOFTMAX_IN_PLACE_BLOCKED_FROM: usize = 1 << 22;
+/// Rows at least this long take the one-pass `log(S)`. Measured (AVX2,
+/// Zen 3, `crossover_logsumexp` in `benches/kernels.rs`): the two-pass form
+/// is 3-9% faster up to 2^21 values (the max pass re-reads from L2/L3
+/// almost for free, and its inner loop is simpler), the one-pass form 17%
+/// faster at 2^22 and 28% at 2^23.
+pub(crate) const LOG_SUM_ONE_PASS_FROM: usize = 1 << 22;
+
+/// Whether a row of `len` values takes a long-row path that starts at
+/// `from`. Never on bare-metal targets (`target_os = "none"`): no
+/// microcontroller holds a row of millions of values, and leaving the
+/// paths out saves their flash (README, "Cortex-M").
+#[inline(always)]
+pub(crate) const fn long_row(len: usize, from: usize) -> bool {
+    !cfg!(target_os = "none") && len >= from
+}
 
 const ZERO: V = V::splat(0.0);
-const ONE: V = V::splat(1.0);
 
 /// A run of blocks stored relative to the same running max.
 #[derive(Clone, Copy)]
@@ -322,7 +337,7 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
     let mut y_older = 0.0f64;
     let mut yd_older = 0.0f64;
     let mut small = Sum::new();
-    let mut ties = [ZERO; K];
+    let mut ties = NO_COUNTS;
     let mut ysum = Sum::new();
     let mut yd = Sum::new();
     let mut label_blocks = labels.map(|y| y.chunks(BLOCK));
@@ -334,13 +349,12 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
         }
         if mb > r {
             if r != f32::NEG_INFINITY {
-                let seg = core::mem::replace(&mut small, Sum::new()).finish() as f64
-                    + fold_add(ties).to_array().into_iter().sum::<f32>() as f64;
+                let seg = core::mem::replace(&mut small, Sum::new()).finish() as f64 + count_total(ties) as f64;
                 let shift = r as f64 - mb as f64;
                 older = (older + seg) * libm::exp(shift);
                 y_older += core::mem::replace(&mut ysum, Sum::new()).finish() as f64;
                 yd_older += core::mem::replace(&mut yd, Sum::new()).finish() as f64 + y_older * shift;
-                ties = [ZERO; K];
+                ties = NO_COUNTS;
             }
             r = mb;
             rv = V::splat(r);
@@ -350,8 +364,8 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
             for ((e, t), v) in e.iter_mut().zip(ties.iter_mut()).zip(g) {
                 let d = v - rv;
                 let top = d.simd_eq(ZERO);
-                *e = top.select(ZERO, exp_neg(d));
-                *t += top.select(ONE, ZERO);
+                *e = exp_neg_unless(d, top);
+                count_where(t, top);
             }
             small.add(e);
         };
@@ -375,7 +389,7 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
     if small.is_nan() || older.is_nan() {
         return None;
     }
-    let ties: f32 = fold_add(ties).to_array().into_iter().sum();
+    let ties: f32 = count_total(ties);
     let s_minus_1 = if older == 0.0 {
         // The two-pass form exactly (one segment).
         small + (ties - 1.0)
@@ -402,7 +416,7 @@ pub(crate) fn log_sum_one_pass(x: &[f32]) -> Option<(f32, f32)> {
 pub mod variants {
     use crate::Error;
     use crate::exp::exp_neg;
-    use crate::lanes::{K, V, for_groups};
+    use crate::lanes::{K, V, fold_lanes, for_groups};
     use crate::reduce::{fold_add, logsumexp_two_pass as lse2};
 
     fn same_len(x: &[f32], out: &[f32]) -> Result<(), Error> {
@@ -476,7 +490,7 @@ pub mod variants {
                 *a += exp_neg(v - mv);
             }
         });
-        fold_add(acc).to_array().into_iter().sum()
+        fold_lanes(fold_add(acc), |a, b| a + b)
     }
 }
 
@@ -623,7 +637,7 @@ mod tests {
     fn one_pass_losses_match_two_pass() {
         // A row long enough for the one-pass losses, its max late (so the
         // label sums are shifted), labels with zeros on -inf logits.
-        let n = 3 * LOG_SUM_ONE_PASS_FROM + 77;
+        let n = LOG_SUM_ONE_PASS_FROM + 77;
         let mut x = lcg(n, 11, 30.0);
         let mut y: Vec<f32> = (0..n).map(|i| if i % 5 == 0 { 0.0 } else { 1.0 / n as f32 }).collect();
         x[n - 10] = 40.0;

@@ -28,7 +28,7 @@
 //! above `88.72283` (`ln(f32::MAX)` rounded down) the result is `+inf`.
 
 use crate::Error;
-use crate::lanes::{V, map_groups};
+use crate::lanes::{V, map_groups, zero_where};
 
 const LOG2E: V = V::splat(core::f32::consts::LOG2_E);
 /// `1.5 * 2^23 + 127` (`0x1.8000FEp23`).
@@ -75,8 +75,15 @@ fn reconstruct(x: V, n_biased: V, magic: V) -> V {
 /// contract (results above `2^127` are garbage); use [`exp_any`] there.
 #[inline(always)]
 pub(crate) fn exp_neg(x: V) -> V {
+    exp_neg_unless(x, ZERO)
+}
+
+/// [`exp_neg`] with the lanes set in `mask` (a lane comparison) forced to
+/// `+0`: the flush and the caller's mask cost one and-not together.
+#[inline(always)]
+pub(crate) fn exp_neg_unless(x: V, mask: V) -> V {
     let f = reconstruct(x, x.mul_add(LOG2E, MAGIC), MAGIC);
-    x.simd_lt(V::splat(FLUSH_BELOW)).select(ZERO, f)
+    zero_where(x.simd_lt(V::splat(FLUSH_BELOW)) | mask, f)
 }
 
 /// `exp(x)` for every f32: [`exp_neg`]'s accuracy on `[-87.33654, 88.72283]`,
@@ -86,7 +93,7 @@ pub(crate) fn exp_any(x: V) -> V {
     let pos = x.simd_gt(ZERO);
     let magic = pos.select(MAGIC_POS, MAGIC);
     let f = reconstruct(x, x.mul_add(LOG2E, magic), magic) * pos.select(TWO, ONE);
-    let f = x.simd_lt(V::splat(FLUSH_BELOW)).select(ZERO, f);
+    let f = zero_where(x.simd_lt(V::splat(FLUSH_BELOW)), f);
     x.simd_gt(V::splat(OVERFLOW_ABOVE)).select(INF, f)
 }
 

@@ -24,23 +24,57 @@
 #[cfg(target_feature = "avx512f")]
 mod pick {
     pub use wide::f32x16 as V;
+    pub use wide::u32x16 as U;
     pub const LANES: usize = 16;
+    /// 32 zmm registers hold four vectors' exp temporaries (XNNPACK's
+    /// AVX-512 choice, ANCHORS.md; not measured here: no AVX-512 CPU).
+    pub const K: usize = 4;
 }
 #[cfg(all(target_feature = "avx", not(target_feature = "avx512f")))]
 mod pick {
     pub use wide::f32x8 as V;
+    pub use wide::u32x8 as U;
     pub const LANES: usize = 8;
+    /// Measured on Zen 3 (README, "Unrolling"): with 4 the exp loop spills
+    /// its 16 ymm registers and runs about 15% slower than with 2.
+    pub const K: usize = 2;
 }
-#[cfg(not(target_feature = "avx"))]
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 mod pick {
     pub use wide::f32x4 as V;
+    pub use wide::u32x4 as U;
     pub const LANES: usize = 4;
+    /// 32 NEON registers: two vectors in flight without spills (not timed
+    /// here: aarch64 runs under qemu only).
+    pub const K: usize = 2;
+}
+#[cfg(not(any(target_feature = "avx", all(target_arch = "aarch64", target_feature = "neon"))))]
+mod pick {
+    pub use wide::f32x4 as V;
+    pub use wide::u32x4 as U;
+    pub const LANES: usize = 4;
+    /// SSE2 (16 xmm registers) measured fastest with one vector per step
+    /// (README, "Unrolling"); plain arrays (Cortex-M) get the smallest code.
+    pub const K: usize = 1;
 }
 
-pub(crate) use pick::{LANES, V};
+pub(crate) use pick::{LANES, U, V};
 
-/// Vectors per unrolled group: the number of independent accumulators.
+/// Vectors per unrolled group: the number of independent accumulators,
+/// chosen per target by measurement (see `pick`). The benchmark that chose
+/// it overrides it with `--cfg softmax_simd_unroll="1"` (or `"2"`, `"4"`).
+#[cfg(not(any(softmax_simd_unroll = "1", softmax_simd_unroll = "2", softmax_simd_unroll = "4")))]
+pub(crate) use pick::K;
+#[cfg(softmax_simd_unroll = "1")]
+pub(crate) const K: usize = 1;
+#[cfg(softmax_simd_unroll = "2")]
+pub(crate) const K: usize = 2;
+#[cfg(softmax_simd_unroll = "4")]
 pub(crate) const K: usize = 4;
+
+/// The number of vectors each loop step processes in this build (see the
+/// README's "Unrolling").
+pub const UNROLL: usize = K;
 
 /// The number of f32 lanes per vector in this build (4, 8 or 16).
 pub const LANE_COUNT: usize = LANES;
@@ -63,6 +97,57 @@ pub const BACKEND: &str = if cfg!(target_feature = "avx512f") {
 };
 
 type Chunk = [f32; LANES];
+
+/// `v` where `mask` is clear, `+0.0` where it is set. `mask` comes from a
+/// lane comparison (all ones or all zeros per lane), so an and-not does it:
+/// one instruction where `select` (a sign-bit blend) takes up to three.
+#[inline(always)]
+pub(crate) fn zero_where(mask: V, v: V) -> V {
+    !mask & v
+}
+
+/// `K` per-lane counters at zero, for [`count_where`].
+pub(crate) const NO_COUNTS: [U; K] = [U::splat(0); K];
+
+/// Adds 1 to the lanes of `count` where `mask` (a lane comparison) is set:
+/// a set lane is all ones, `-1` as an integer, so one integer subtraction
+/// counts it (wrapping; a lane would need 2^32 hits to wrap).
+#[inline(always)]
+pub(crate) fn count_where(count: &mut U, mask: V) {
+    *count -= mask.to_bits();
+}
+
+/// The total of `K` per-lane counters, as an `f32` (exact up to 2^24).
+#[inline(always)]
+pub(crate) fn count_total(counts: [U; K]) -> f32 {
+    // Lanes summed in u64: only a row of 2^32 values could overflow a lane.
+    let lanes = fold_pairwise(counts, |a, b| a + b).to_array();
+    lanes.iter().map(|&v| u64::from(v)).sum::<u64>() as f32
+}
+
+/// The lanes of `v` folded pairwise by `f`: `log2(LANES)` levels, no
+/// branches. Used for the horizontal max and for short sums.
+#[inline(always)]
+pub(crate) fn fold_lanes(v: V, f: impl Fn(f32, f32) -> f32) -> f32 {
+    fold_pairwise(v.to_array(), f)
+}
+
+/// `a` folded pairwise by `f` (halves, then quarters, ...; `N` a power of
+/// two), so sums round `log2(N)` times per element, not `N - 1`.
+#[inline(always)]
+pub(crate) fn fold_pairwise<T: Copy + Default, const N: usize>(mut a: [T; N], f: impl Fn(T, T) -> T) -> T {
+    let mut w = N;
+    while w > 1 {
+        w /= 2;
+        if let Some((lo, hi)) = a.split_at_mut_checked(w) {
+            for (x, y) in lo.iter_mut().zip(hi.iter()) {
+                *x = f(*x, *y);
+            }
+        }
+    }
+    // `N >= 1` for every caller: the default is never taken.
+    a.first().copied().unwrap_or_default()
+}
 
 #[inline(always)]
 fn padded(tail: &[f32], pad: f32) -> V {

@@ -67,7 +67,7 @@ pub use blocked::variants;
 pub use error::Error;
 pub mod quantized;
 pub use exp::exp;
-pub use lanes::{BACKEND, LANE_COUNT};
+pub use lanes::{BACKEND, LANE_COUNT, UNROLL};
 pub use reduce::{logsumexp, max};
 pub use rows::{
     log_softmax_rows, log_softmax_rows_in_place, logsumexp_rows, softmax_cross_entropy_with_logits_rows, softmax_rows,

@@ -4,43 +4,65 @@
 //! Sums never run a long naive f32 chain: each of the `K` vector
 //! accumulators adds at most [`BLOCK`] vectors, the block's accumulators are
 //! folded pairwise, and the block total enters a Kahan-compensated running
-//! vector; the lanes are added last with Neumaier's compensation. For
-//! non-negative terms the relative error is at most `(BLOCK - 1 + log2(K) + 4) u`
-//! (`u = 2^-24`), about `13u < 2^-20`, whatever the length.
+//! vector; the lanes are added last, pairwise with TwoSum error terms
+//! (Sum2 on a tree). A row shorter than one block skips the compensation:
+//! its accumulators and lanes are folded pairwise. For non-negative terms
+//! the relative error is at most `(BLOCK - 1 + log2(K) + log2(LANES)) u`
+//! (`u = 2^-24`), at most `13u < 2^-20`, whatever the length.
 
-use crate::exp::exp_neg;
-use crate::lanes::{K, V, for_groups};
+use crate::exp::exp_neg_unless;
+use crate::lanes::{K, LANES, NO_COUNTS, V, count_total, count_where, fold_lanes, fold_pairwise, for_groups};
 
 /// Groups (of `K` vectors) summed naively before the block total is
 /// added, compensated, to the running sum.
 const BLOCK: u32 = 8;
 
 const ZERO: V = V::splat(0.0);
-const ONE: V = V::splat(1.0);
 const NEG_INF: V = V::splat(f32::NEG_INFINITY);
 
-/// Pairwise fold of the `K = 4` accumulators.
+/// Pairwise fold of the `K` accumulators.
 #[inline(always)]
 pub(crate) fn fold_add(acc: [V; K]) -> V {
-    let [a, b, c, d] = acc;
-    (a + b) + (c + d)
+    fold_pairwise(acc, |a, b| a + b)
 }
 
 /// The largest lane of the `K` max accumulators (`-inf` if all are).
 #[inline(always)]
 fn fold_max(acc: [V; K]) -> f32 {
-    let [a, b, c, d] = acc;
-    let v = a.fast_max(b).fast_max(c.fast_max(d));
-    let mut m = f32::NEG_INFINITY;
-    for e in v.to_array() {
-        if e > m {
-            m = e;
-        }
-    }
-    m
+    fold_lanes(fold_pairwise(acc, V::fast_max), |x, y| if y > x { y } else { x })
 }
 
-/// Neumaier-compensated sum of an array of f32 (for the last few lanes).
+/// `sum(t) - sum(c)` over the lanes, compensated: the lanes of `t` are added
+/// pairwise, each addition split by TwoSum (Knuth) into its rounded sum and
+/// its exact rounding error; the errors and `sum(c)` (the Kahan
+/// compensations, tiny) are added last. This is Ogita, Rump and Oishi's
+/// `Sum2` on a tree: the result is within `u |sum| + 2 gamma_4^2 sum|t|`.
+/// Branch-free, unlike a lane-by-lane Neumaier loop; an infinite or NaN
+/// total is returned as is (its error terms would be NaN).
+#[inline(always)]
+fn sum_lanes_compensated(t: V, c: V) -> f32 {
+    let mut a = t.to_array();
+    let mut err = 0.0f32;
+    let mut w = LANES;
+    while w > 1 {
+        w /= 2;
+        if let Some((lo, hi)) = a.split_at_mut_checked(w) {
+            for (x, y) in lo.iter_mut().zip(hi.iter()) {
+                let s = *x + *y;
+                let yv = s - *x;
+                err += (*x - (s - yv)) + (*y - yv);
+                *x = s;
+            }
+        }
+    }
+    let [sum, ..] = a;
+    if !sum.is_finite() {
+        return sum;
+    }
+    sum + (err - fold_lanes(c, |x, y| x + y))
+}
+
+/// Neumaier-compensated sum of f32 values (the dense loss's exact fallback).
 #[inline]
 pub(crate) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
     let mut sum = 0.0f32;
@@ -67,6 +89,8 @@ pub(crate) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
 pub(crate) struct Sum {
     acc: [V; K],
     groups: u32,
+    /// Whether a block total has entered `total` yet.
+    flushed: bool,
     total: V,
     comp: V,
 }
@@ -77,6 +101,7 @@ impl Sum {
         Sum {
             acc: [ZERO; K],
             groups: 0,
+            flushed: false,
             total: ZERO,
             comp: ZERO,
         }
@@ -90,6 +115,7 @@ impl Sum {
         self.groups += 1;
         if self.groups == BLOCK {
             self.flush();
+            self.flushed = true;
         }
     }
 
@@ -108,10 +134,15 @@ impl Sum {
 
     #[inline(always)]
     pub(crate) fn finish(mut self) -> f32 {
+        if !self.flushed {
+            // A short row (under one block): the accumulators' pairwise fold
+            // and a pairwise fold of the lanes already meet the module's
+            // bound, `(BLOCK - 1 + log2(K) + log2(LANES))u`; the compensated
+            // finish would only cost the short rows their speed.
+            return fold_lanes(fold_add(self.acc), |x, y| x + y);
+        }
         self.flush();
-        let t = self.total.to_array();
-        let c = self.comp.to_array();
-        neumaier(t.into_iter().chain(c.into_iter().map(|v| -v)))
+        sum_lanes_compensated(self.total, self.comp)
     }
 }
 
@@ -163,18 +194,18 @@ pub fn max(x: &[f32]) -> f32 {
 pub(crate) fn exp_sum_split(x: &[f32], m: f32) -> (f32, f32) {
     let mv = V::splat(m);
     let mut small = Sum::new();
-    let mut ties = [ZERO; K];
+    let mut ties = NO_COUNTS;
     for_groups(x, f32::NEG_INFINITY, |g| {
         let mut e = [ZERO; K];
         for ((e, t), v) in e.iter_mut().zip(ties.iter_mut()).zip(g) {
             let d = v - mv;
             let top = d.simd_eq(ZERO);
-            *e = top.select(ZERO, exp_neg(d));
-            *t += top.select(ONE, ZERO);
+            *e = exp_neg_unless(d, top);
+            count_where(t, top);
         }
         small.add(e);
     });
-    (small.finish(), fold_add(ties).to_array().into_iter().sum())
+    (small.finish(), count_total(ties))
 }
 
 /// `log1p(S - 1)` from [`exp_sum_split`]'s parts: the `log(S)` of a row.
@@ -195,7 +226,7 @@ pub(crate) fn has_nan(x: &[f32]) -> bool {
 ///
 /// Special values: empty or all `-inf` gives `-inf`; any `+inf` (and no NaN)
 /// gives `+inf`; any NaN gives NaN. Two passes (max, then exp-sum) below
-/// 2^21 values, one blocked online pass from there on; no exps are stored.
+/// 2^22 values, one blocked online pass from there on; no exps are stored.
 ///
 /// Error: within a few ULP of the f64 value (see the README's accuracy
 /// table); the sum of up to `2^24` terms is within `2^-20` relative.
@@ -208,7 +239,7 @@ pub(crate) fn has_nan(x: &[f32]) -> bool {
 /// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn logsumexp(x: &[f32]) -> f32 {
-    if x.len() >= crate::blocked::LOG_SUM_ONE_PASS_FROM
+    if crate::blocked::long_row(x.len(), crate::blocked::LOG_SUM_ONE_PASS_FROM)
         && let Some((m, l)) = crate::blocked::log_sum_one_pass(x)
     {
         return m + l;

@@ -7,14 +7,15 @@
 //! `-inf` are recognised once from the max and the sum and take a scalar
 //! path off the hot loop.
 //!
-//! Rows of [`SOFTMAX_BLOCKED_FROM`] values or more (beyond L2) take the
+//! Rows of [`SOFTMAX_BLOCKED_FROM`] values or more (in place:
+//! [`SOFTMAX_IN_PLACE_BLOCKED_FROM`]; rows whose traffic outgrows L3) take the
 //! blocked online softmax of the module `blocked` (the row read from
 //! memory once plus the scaling pass), and `log_softmax` rows of
 //! [`LOG_SUM_ONE_PASS_FROM`] or more get `(m, log1p(S - 1))` from one
 //! blocked pass instead of two.
 
 use crate::Error;
-use crate::blocked::{LOG_SUM_ONE_PASS_FROM, SOFTMAX_BLOCKED_FROM};
+use crate::blocked::{LOG_SUM_ONE_PASS_FROM, SOFTMAX_BLOCKED_FROM, SOFTMAX_IN_PLACE_BLOCKED_FROM, long_row};
 use crate::exp::exp_neg;
 use crate::lanes::{V, map_groups, map_groups_in_place};
 use crate::reduce::{Sum, exp_sum_split, has_nan, log_normaliser, max_fast};
@@ -87,7 +88,7 @@ pub fn softmax(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
 /// 3-pass kernel below [`SOFTMAX_BLOCKED_FROM`] values, the blocked online
 /// one (module `blocked`) from there on.
 pub(crate) fn softmax_into(x: &[f32], out: &mut [f32]) {
-    if x.len() >= SOFTMAX_BLOCKED_FROM {
+    if long_row(x.len(), SOFTMAX_BLOCKED_FROM) {
         crate::blocked::softmax(x, out);
     } else {
         softmax_three_pass(x, out);
@@ -124,7 +125,7 @@ pub(crate) fn softmax_three_pass(x: &[f32], out: &mut [f32]) {
 /// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_in_place(x: &mut [f32]) {
-    if x.len() >= SOFTMAX_BLOCKED_FROM {
+    if long_row(x.len(), SOFTMAX_IN_PLACE_BLOCKED_FROM) {
         crate::blocked::softmax_in_place(x);
     } else {
         softmax_in_place_three_pass(x);
@@ -232,7 +233,7 @@ pub fn log_softmax_in_place(x: &mut [f32]) {
 /// NaN in the sum).
 #[inline]
 fn log_softmax_shift(x: &[f32]) -> Option<LogShift> {
-    if x.len() >= LOG_SUM_ONE_PASS_FROM {
+    if long_row(x.len(), LOG_SUM_ONE_PASS_FROM) {
         // One blocked pass for `(m, L)`; special rows fall through to be
         // recognised below as in the two-pass form.
         if let Some((m, l)) = crate::blocked::log_sum_one_pass(x) {

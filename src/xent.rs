@@ -6,13 +6,15 @@
 //! max pass and an exp-sum pass.
 
 use crate::Error;
-use crate::blocked::{LOG_SUM_ONE_PASS_FROM, one_pass};
+use crate::blocked::{LOG_SUM_ONE_PASS_FROM, long_row, one_pass};
 use crate::exp::exp_neg;
-use crate::lanes::{K, V, for_groups, map_groups, zip_groups, zip_map_groups, zip_map_groups_in_place};
-use crate::reduce::{Sum, fold_add, has_nan, log_normaliser, max_fast, neumaier};
+use crate::lanes::{
+    K, NO_COUNTS, V, count_total, count_where, for_groups, map_groups, zero_where, zip_groups, zip_map_groups,
+    zip_map_groups_in_place,
+};
+use crate::reduce::{Sum, has_nan, log_normaliser, max_fast, neumaier};
 
 const ZERO: V = V::splat(0.0);
-const ONE: V = V::splat(1.0);
 
 /// Checks shared by both cross-entropies' single-row forms.
 fn check_grad(n: usize, grad: &Option<&mut [f32]>) -> Result<(), Error> {
@@ -80,7 +82,7 @@ pub fn softmax_cross_entropy_with_logits(
 /// [`softmax_cross_entropy_with_logits`] on a validated, non-empty row.
 pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>) -> f32 {
     if grad.is_none()
-        && logits.len() >= LOG_SUM_ONE_PASS_FROM
+        && long_row(logits.len(), LOG_SUM_ONE_PASS_FROM)
         && let Some(p) = one_pass(logits, Some(labels))
     {
         // The loss alone: one blocked pass, nothing stored.
@@ -97,7 +99,7 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
     }
     let mv = V::splat(m);
     let mut small = Sum::new();
-    let mut ties = [ZERO; K];
+    let mut ties = NO_COUNTS;
     let mut ysum = Sum::new();
     let mut yd = Sum::new();
     let mut grad = grad;
@@ -112,8 +114,8 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
                 let d = x[k] - mv;
                 let top = d.simd_eq(ZERO);
                 e[k] = exp_neg(d);
-                e_small[k] = top.select(ZERO, e[k]);
-                ties[k] += top.select(ONE, ZERO);
+                e_small[k] = zero_where(top, e[k]);
+                count_where(&mut ties[k], top);
                 // y * d is 0 where y == 0 (0 * -inf := 0) or d == 0 (an
                 // infinite label on the max: its term is y * L, in Y * L).
                 yds[k] = (y[k].simd_eq(ZERO) | top).select(ZERO, y[k] * d);
@@ -131,7 +133,7 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
         }
     }
     let small = small.finish();
-    let ties: f32 = fold_add(ties).to_array().into_iter().sum();
+    let ties: f32 = count_total(ties);
     let y_total = ysum.finish();
     let l = log_normaliser(small, ties);
     let loss = y_total * l - yd.finish();
@@ -246,7 +248,7 @@ pub(crate) fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>)
         return f32::NAN; // unreachable: validated by the callers
     };
     if grad.is_none()
-        && logits.len() >= LOG_SUM_ONE_PASS_FROM
+        && long_row(logits.len(), LOG_SUM_ONE_PASS_FROM)
         && let Some(p) = one_pass(logits, None)
     {
         return p.l - (x_label - p.m);
@@ -257,7 +259,7 @@ pub(crate) fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>)
     }
     let mv = V::splat(m);
     let mut small = Sum::new();
-    let mut ties = [ZERO; K];
+    let mut ties = NO_COUNTS;
     let mut grad = grad;
     {
         let mut body = |x: [V; K]| -> [V; K] {
@@ -267,8 +269,8 @@ pub(crate) fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>)
                 let d = x[k] - mv;
                 let top = d.simd_eq(ZERO);
                 e[k] = exp_neg(d);
-                e_small[k] = top.select(ZERO, e[k]);
-                ties[k] += top.select(ONE, ZERO);
+                e_small[k] = zero_where(top, e[k]);
+                count_where(&mut ties[k], top);
             }
             small.add(e_small);
             e
@@ -281,7 +283,7 @@ pub(crate) fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>)
         }
     }
     let small = small.finish();
-    let ties: f32 = fold_add(ties).to_array().into_iter().sum();
+    let ties: f32 = count_total(ties);
     let d_label = x_label - m;
     let loss = log_normaliser(small, ties) - d_label;
     if let Some(g) = grad {

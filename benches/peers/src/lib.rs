@@ -46,7 +46,7 @@ impl TractSoftmax {
 
 #[path = "../../support/data.rs"]
 mod data;
-pub use data::logits;
+pub use data::{Apart, logits};
 
 #[cfg(test)]
 mod tests {
