@@ -1,7 +1,7 @@
 //! int16 -> int16 softmax on i32 lanes (TFLite `SoftmaxInt16`).
 
 use super::fixedpoint::{multiply_by_quantized_multiplier, on_x8, scalar};
-use super::params::{SoftmaxS16Params, check_rows, for_each_row};
+use super::params::{SoftmaxS16Params, check_rows};
 use super::tables::{EXP_LUT, ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
 use crate::Error;
 use wide::{bytemuck::cast, i16x8, i16x16, i32x8};
@@ -69,55 +69,37 @@ fn row_max_i16(row: &[i16]) -> i16 {
     }
 }
 
-/// The exps of one row go to `out`; returns their exact sum.
-fn exps_to_output(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params) -> u64 {
-    let max = row_max_i16(row);
-    let (chunks, tail) = row.as_chunks::<8>();
-    let Some(last) = row.last_chunk::<8>() else {
-        // Under eight values: one at a time.
-        let mut sum = 0u64;
-        for (o, &x) in out.iter_mut().zip(row) {
-            let diff = i32::from(x) - i32::from(max);
-            let scaled = scalar::multiply_by_quantized_multiplier(diff, params.multiplier, params.shift);
-            let e = lookup_one(scaled.wrapping_add(32767).clamp(-32768, 32767), &EXP_LUT);
-            *o = e as i16;
-            sum += e as u64;
-        }
-        return sum;
-    };
+/// The exps of a few values (those that do not fill a vector) one at a
+/// time to `out`; returns their sum.
+#[inline(always)]
+fn exps_one_by_one(values: &[i16], out: &mut [i16], max: i16, params: &SoftmaxS16Params) -> u64 {
     let mut sum = 0u64;
-    let mut acc = i32x8::splat(0);
-    for (i, (chunk, out_chunk)) in chunks.iter().zip(out.as_chunks_mut::<8>().0).enumerate() {
-        let exp = exps(i16x8::new(*chunk), max, params);
-        *out_chunk = i16x8::from_i32x8_saturate(exp).to_array();
-        acc += exp;
-        // A lane gains at most 32767 per chunk: flush before 2^16 chunks.
-        if i % (1 << 15) == (1 << 15) - 1 {
-            sum += lane_sum(acc);
-            acc = i32x8::splat(0);
-        }
-    }
-    sum += lane_sum(acc);
-    if !tail.is_empty() {
-        // The last eight values, overlapping the last whole chunk: only
-        // the tail's lanes join the sum; the others are written twice.
-        let exp = exps(i16x8::new(*last), max, params);
-        if let Some(out_last) = out.last_chunk_mut::<8>() {
-            *out_last = i16x8::from_i32x8_saturate(exp).to_array();
-        }
-        sum += exp
-            .to_array()
-            .iter()
-            .skip(8 - tail.len())
-            .map(|&e| e as u64)
-            .sum::<u64>();
+    for (o, &x) in out.iter_mut().zip(values) {
+        let diff = i32::from(x) - i32::from(max);
+        let scaled = scalar::multiply_by_quantized_multiplier(diff, params.multiplier, params.shift);
+        let e = lookup_one(scaled.wrapping_add(32767).clamp(-32768, 32767), &EXP_LUT);
+        *o = e as i16;
+        sum += e as u64;
     }
     sum
 }
 
-/// The exact sum of lanes in `0..2^31`.
-fn lane_sum(v: i32x8) -> u64 {
-    v.to_array().iter().map(|&e| e as u64).sum()
+/// The exps of a row's whole vectors go to `out_chunks`; returns their
+/// exact sum.
+#[inline(always)]
+fn chunk_exps(chunks: &[[i16; 8]], out_chunks: &mut [[i16; 8]], max: i16, params: &SoftmaxS16Params) -> u64 {
+    let mut sum = 0u64;
+    // A lane gains at most 32767 per chunk: 2^15 chunks stay below 2^31.
+    for (block, out_block) in chunks.chunks(1 << 15).zip(out_chunks.chunks_mut(1 << 15)) {
+        let mut acc = i32x8::splat(0);
+        for (chunk, out_chunk) in block.iter().zip(out_block) {
+            let exp = exps(i16x8::new(*chunk), max, params);
+            *out_chunk = i16x8::from_i32x8_saturate(exp).to_array();
+            acc += exp;
+        }
+        sum += acc.to_array().iter().map(|&e| e as u64).sum::<u64>();
+    }
+    sum
 }
 
 /// `clamp((e * reciprocal + 2^(t-1)) >> t, 0, 32767)` of eight exps; the
@@ -129,18 +111,21 @@ fn normalise(exp: [i16; 8], reciprocal: i16x8, round: i32x8, t: u32) -> [i16; 8]
     i16x8::from_i32x8_saturate((product + round) >> t).to_array()
 }
 
-/// One row: exps to `out`, then scaled by the reciprocal of their sum.
-fn softmax_s16_row(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_over_one_plus_x: &[i16; 513]) {
-    let sum = exps_to_output(row, out, params);
-    // The sum's top bit `t` (>= 14: the maximum alone gives 32767).
-    // TFLite scales the sum to 17 bits, rounding half up, takes
-    // 1 / (1 + x) of its fraction from the table, and shifts the
-    // products right by `t`.
+/// [`normalise`] of one exp.
+#[inline(always)]
+fn normalise_one(exp: i16, reciprocal: i32, t: u32) -> i16 {
+    ((i32::from(exp) * reciprocal + (1 << (t.max(1) - 1))) >> t).min(32767) as i16
+}
+
+/// The row's scaling from the sum of its exps: `(1 / (1 + x)` from the
+/// table, `t`) with `t` the sum's top bit (>= 14: the maximum alone gives
+/// 32767), or `None` when `t > 30` and every output rounds to 0. TFLite
+/// scales the sum to 17 bits, rounding half up, takes `1 / (1 + x)` of its
+/// fraction from the table, and shifts the products right by `t`.
+fn row_scale(sum: u64, one_over_one_plus_x: &[i16; 513]) -> Option<(i16, u32)> {
     let t = 63 - sum.leading_zeros().min(63);
     if t > 30 {
-        // Every product (< 2^30) rounds to 0.
-        out.fill(0);
-        return;
+        return None;
     }
     let shifted_sum = if t > 16 {
         let drop = t - 16;
@@ -149,27 +134,77 @@ fn softmax_s16_row(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_
         sum << (16 - t)
     };
     let x = (shifted_sum as i32 - (3 << 15)).clamp(-32768, 32767);
-    let r = lookup_one(x, one_over_one_plus_x) as i16;
-    let (reciprocal, round) = (i16x8::splat(r), i32x8::splat(1 << (t.max(1) - 1)));
-    if out.len() < 8 {
-        // Under eight values: one at a time.
-        let (r, round) = (i32::from(r), 1 << (t.max(1) - 1));
-        for o in out.iter_mut() {
-            *o = ((i32::from(*o) * r + round) >> t).min(32767) as i16;
+    Some((lookup_one(x, one_over_one_plus_x) as i16, t))
+}
+
+/// One row with AVX2: a row of eight values or more ends with one
+/// vector of its last eight, overlapping the last whole one (measured
+/// faster there than the scalar tail).
+#[cfg(target_feature = "avx2")]
+fn softmax_s16_row(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_over_one_plus_x: &[i16; 513]) {
+    let max = row_max_i16(row);
+    let (chunks, tail) = row.as_chunks::<8>();
+    let last = row.last_chunk::<8>();
+    let mut sum = chunk_exps(chunks, out.as_chunks_mut::<8>().0, max, params);
+    match last {
+        // Only the tail's lanes join the sum; the others are written twice.
+        Some(last) if !tail.is_empty() => {
+            let exp = exps(i16x8::new(*last), max, params);
+            if let Some(out_last) = out.last_chunk_mut::<8>() {
+                *out_last = i16x8::from_i32x8_saturate(exp).to_array();
+            }
+            sum += exp
+                .to_array()
+                .iter()
+                .skip(8 - tail.len())
+                .map(|&e| e as u64)
+                .sum::<u64>();
         }
-        return;
+        Some(_) => {}
+        None => sum += exps_one_by_one(row, out, max, params),
     }
-    // The last eight values, overlapping the last whole chunk, from the
-    // exps before that chunk is overwritten: both give the same outputs.
+    let Some((r, t)) = row_scale(sum, one_over_one_plus_x) else {
+        out.fill(0);
+        return;
+    };
+    let (reciprocal, round) = (i16x8::splat(r), i32x8::splat(1 << (t.max(1) - 1)));
+    // The last eight from the exps before the overlap is overwritten.
     let last = match out.as_chunks::<8>().1 {
         [] => None,
         _ => out.last_chunk::<8>().map(|e| normalise(*e, reciprocal, round, t)),
     };
-    for chunk in out.as_chunks_mut::<8>().0 {
+    let (chunks, tail) = out.as_chunks_mut::<8>();
+    for chunk in chunks.iter_mut() {
         *chunk = normalise(*chunk, reciprocal, round, t);
     }
-    if let (Some(v), Some(out_last)) = (last, out.last_chunk_mut::<8>()) {
+    if chunks.is_empty() {
+        for o in tail {
+            *o = normalise_one(*o, i32::from(r), t);
+        }
+    } else if let (Some(v), Some(out_last)) = (last, out.last_chunk_mut::<8>()) {
         *out_last = v;
+    }
+}
+
+/// One row without AVX2: the last few values one at a time (measured
+/// faster there than an overlapping vector).
+#[cfg(not(target_feature = "avx2"))]
+fn softmax_s16_row(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_over_one_plus_x: &[i16; 513]) {
+    let max = row_max_i16(row);
+    let (chunks, tail) = row.as_chunks::<8>();
+    let (out_chunks, out_tail) = out.as_chunks_mut::<8>();
+    let mut sum = chunk_exps(chunks, out_chunks, max, params);
+    sum += exps_one_by_one(tail, out_tail, max, params);
+    let Some((r, t)) = row_scale(sum, one_over_one_plus_x) else {
+        out.fill(0);
+        return;
+    };
+    let (chunks, tail) = out.as_chunks_mut::<8>();
+    for chunk in chunks {
+        *chunk = normalise(*chunk, i16x8::splat(r), i32x8::splat(1 << (t.max(1) - 1)), t);
+    }
+    for o in tail {
+        *o = normalise_one(*o, i32::from(r), t);
     }
 }
 
@@ -182,9 +217,16 @@ fn softmax_s16_with(
 ) -> Result<(), Error> {
     check_rows(input.len(), output.len(), row_size)?;
     params.validate()?;
-    for_each_row(input, output, row_size, |row, out| {
-        softmax_s16_row(row, out, params, one_over_one_plus_x)
-    });
+    if input.len() == row_size {
+        // One row: no division for `chunks_exact` to make.
+        softmax_s16_row(input, output, params, one_over_one_plus_x);
+        return Ok(());
+    }
+    // Rows by `chunks_exact`: splitting the slices as the int8 kernels do
+    // measured slower on long SSE2 rows here.
+    for (row, out) in input.chunks_exact(row_size).zip(output.chunks_exact_mut(row_size)) {
+        softmax_s16_row(row, out, params, one_over_one_plus_x);
+    }
     Ok(())
 }
 
