@@ -24,11 +24,9 @@
 //! segments before the last (all below the final max) enter `S - 1` as
 //! small terms, so `logsumexp([0, -20])` is still `2.0611537e-9`.
 
-use crate::exp::{exp_neg, exp_neg_unless};
-use crate::lanes::{
-    K, NO_COUNTS, V, count_total, count_where, for_groups, map_groups, map_groups_in_place, zip_groups,
-};
-use crate::reduce::{Sum, has_nan, max_fast};
+use crate::exp::exp_neg;
+use crate::lanes::{K, V, for_groups, map_groups, map_groups_in_place, zip_groups};
+use crate::reduce::{ExpSplit, Sum, has_nan, max_fast};
 
 /// Values per block: 1 KiB, so a block read for its max is still in L1
 /// when its exps are computed (measured: 256 to 1024 perform alike).
@@ -64,6 +62,19 @@ pub(crate) const fn long_row(len: usize, from: usize) -> bool {
 }
 
 const ZERO: V = V::splat(0.0);
+
+/// A block's max, or `None` when the block holds a NaN or a `+inf` (the
+/// row then takes its special path). `-inf` for a block of only `-inf`.
+#[inline]
+fn block_max(block: &[f32]) -> Option<f32> {
+    let mb = max_fast(block);
+    // `fast_max` may pass over a NaN among `-inf`s.
+    if mb.is_nan() || mb == f32::INFINITY || (mb == f32::NEG_INFINITY && has_nan(block)) {
+        None
+    } else {
+        Some(mb)
+    }
+}
 
 /// A run of blocks stored relative to the same running max.
 #[derive(Clone, Copy)]
@@ -121,14 +132,11 @@ impl Online {
     /// only if the segments run out.
     #[inline]
     fn enter(&mut self, pos: usize, len: usize, rest: &[f32]) -> Step {
-        let block = rest.get(..len).unwrap_or(&[]);
-        let mb = max_fast(block);
-        if mb.is_nan() || mb == f32::INFINITY {
+        let Some(mb) = block_max(rest.get(..len).unwrap_or(&[])) else {
             return Step::Special;
-        }
+        };
         if mb == f32::NEG_INFINITY {
-            // `fast_max` may pass over a NaN among `-inf`s.
-            return if has_nan(block) { Step::Special } else { Step::Zero };
+            return Step::Zero;
         }
         if mb > self.r && !self.last {
             let mut r = mb;
@@ -336,39 +344,26 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
     let mut older = 0.0f64;
     let mut y_older = 0.0f64;
     let mut yd_older = 0.0f64;
-    let mut small = Sum::new();
-    let mut ties = NO_COUNTS;
+    let mut split = ExpSplit::new();
     let mut ysum = Sum::new();
     let mut yd = Sum::new();
     let mut label_blocks = labels.map(|y| y.chunks(BLOCK));
     for xb in x.chunks(BLOCK) {
         let yb = label_blocks.as_mut().and_then(|it| it.next());
-        let mb = max_fast(xb);
-        if mb.is_nan() || mb == f32::INFINITY || (mb == f32::NEG_INFINITY && has_nan(xb)) {
-            return None;
-        }
+        let mb = block_max(xb)?;
         if mb > r {
             if r != f32::NEG_INFINITY {
-                let seg = core::mem::replace(&mut small, Sum::new()).finish() as f64 + count_total(ties) as f64;
+                let (small, ties) = core::mem::replace(&mut split, ExpSplit::new()).finish();
+                let seg = small as f64 + ties as f64;
                 let shift = r as f64 - mb as f64;
                 older = (older + seg) * libm::exp(shift);
                 y_older += core::mem::replace(&mut ysum, Sum::new()).finish() as f64;
                 yd_older += core::mem::replace(&mut yd, Sum::new()).finish() as f64 + y_older * shift;
-                ties = NO_COUNTS;
             }
             r = mb;
             rv = V::splat(r);
         }
-        let mut body = |g: [V; K]| {
-            let mut e = [ZERO; K];
-            for ((e, t), v) in e.iter_mut().zip(ties.iter_mut()).zip(g) {
-                let d = v - rv;
-                let top = d.simd_eq(ZERO);
-                *e = exp_neg_unless(d, top);
-                count_where(t, top);
-            }
-            small.add(e);
-        };
+        let mut body = |g: [V; K]| split.add(g.map(|v| v - rv));
         match yb {
             None => for_groups(xb, f32::NEG_INFINITY, body),
             Some(yb) => zip_groups(xb, f32::NEG_INFINITY, yb, 0.0, |g, y| {
@@ -385,11 +380,10 @@ pub(crate) fn one_pass(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
     if r == f32::NEG_INFINITY {
         return None;
     }
-    let small = small.finish();
+    let (small, ties) = split.finish();
     if small.is_nan() || older.is_nan() {
         return None;
     }
-    let ties: f32 = count_total(ties);
     let s_minus_1 = if older == 0.0 {
         // The two-pass form exactly (one segment).
         small + (ties - 1.0)

@@ -10,8 +10,8 @@
 //! the relative error is at most `(BLOCK - 1 + log2(K) + log2(LANES)) u`
 //! (`u = 2^-24`), at most `13u < 2^-20`, whatever the length.
 
-use crate::exp::exp_neg_unless;
-use crate::lanes::{K, LANES, NO_COUNTS, V, count_total, count_where, fold_lanes, fold_pairwise, for_groups};
+use crate::exp::{exp_neg, exp_neg_unless};
+use crate::lanes::{K, NO_COUNTS, U, V, count_total, count_where, fold_lanes, fold_pairwise, for_groups, zero_where};
 
 /// Groups (of `K` vectors) summed naively before the block total is
 /// added, compensated, to the running sum.
@@ -41,21 +41,12 @@ fn fold_max(acc: [V; K]) -> f32 {
 /// total is returned as is (its error terms would be NaN).
 #[inline(always)]
 fn sum_lanes_compensated(t: V, c: V) -> f32 {
-    let mut a = t.to_array();
-    let mut err = 0.0f32;
-    let mut w = LANES;
-    while w > 1 {
-        w /= 2;
-        if let Some((lo, hi)) = a.split_at_mut_checked(w) {
-            for (x, y) in lo.iter_mut().zip(hi.iter()) {
-                let s = *x + *y;
-                let yv = s - *x;
-                err += (*x - (s - yv)) + (*y - yv);
-                *x = s;
-            }
-        }
-    }
-    let [sum, ..] = a;
+    // Each lane carries (partial sum, error of its additions so far).
+    let (sum, err) = fold_pairwise(t.to_array().map(|v| (v, 0.0f32)), |(x, ex), (y, ey)| {
+        let s = x + y;
+        let yv = s - x;
+        (s, (ex + ey) + ((x - (s - yv)) + (y - yv)))
+    });
     if !sum.is_finite() {
         return sum;
     }
@@ -187,25 +178,67 @@ pub fn max(x: &[f32]) -> f32 {
     fold_max(acc)
 }
 
-/// `(sum of exp(x_i - m) over i with x_i != m, count of i with x_i == m)`:
-/// the two parts of `S` that give `S - 1` without cancellation. `m` must be
-/// finite. The first is NaN when any `x_i` is NaN.
-#[inline]
-pub(crate) fn exp_sum_split(x: &[f32], m: f32) -> (f32, f32) {
-    let mv = V::splat(m);
-    let mut small = Sum::new();
-    let mut ties = NO_COUNTS;
-    for_groups(x, f32::NEG_INFINITY, |g| {
+/// The two parts of `S = sum_i exp(x_i - m)` that give `S - 1` without
+/// cancellation: the compensated sum of the terms below the max
+/// (`x_i != m`) and the count of the terms at it (each exactly 1). Fed
+/// `d = x - m`, a group of `K` vectors at a time.
+pub(crate) struct ExpSplit {
+    small: Sum,
+    ties: [U; K],
+}
+
+impl ExpSplit {
+    #[inline(always)]
+    pub(crate) fn new() -> Self {
+        ExpSplit {
+            small: Sum::new(),
+            ties: NO_COUNTS,
+        }
+    }
+
+    /// Adds a group of `d = x - m` (`<= 0`, `-inf` or NaN) when only the
+    /// sums are wanted: the tie mask joins the exp's flush mask.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, d: [V; K]) {
         let mut e = [ZERO; K];
-        for ((e, t), v) in e.iter_mut().zip(ties.iter_mut()).zip(g) {
-            let d = v - mv;
+        for ((e, t), d) in e.iter_mut().zip(self.ties.iter_mut()).zip(d) {
             let top = d.simd_eq(ZERO);
             *e = exp_neg_unless(d, top);
             count_where(t, top);
         }
-        small.add(e);
-    });
-    (small.finish(), count_total(ties))
+        self.small.add(e);
+    }
+
+    /// [`add`](Self::add) returning the group's exps (`1` at the ties), for
+    /// the passes that store them.
+    #[inline(always)]
+    pub(crate) fn add_exps(&mut self, d: [V; K]) -> [V; K] {
+        let e = d.map(exp_neg);
+        let mut e_small = [ZERO; K];
+        for (((s, t), d), e) in e_small.iter_mut().zip(self.ties.iter_mut()).zip(d).zip(e) {
+            let top = d.simd_eq(ZERO);
+            *s = zero_where(top, e);
+            count_where(t, top);
+        }
+        self.small.add(e_small);
+        e
+    }
+
+    /// `(sum of exp(d_i) over d_i != 0, count of d_i == 0)`; the first is
+    /// NaN when any `d_i` was NaN.
+    #[inline(always)]
+    pub(crate) fn finish(self) -> (f32, f32) {
+        (self.small.finish(), count_total(self.ties))
+    }
+}
+
+/// [`ExpSplit`]'s parts of `S` for a row and its finite max `m`.
+#[inline]
+pub(crate) fn exp_sum_split(x: &[f32], m: f32) -> (f32, f32) {
+    let mv = V::splat(m);
+    let mut split = ExpSplit::new();
+    for_groups(x, f32::NEG_INFINITY, |g| split.add(g.map(|v| v - mv)));
+    split.finish()
 }
 
 /// `log1p(S - 1)` from [`exp_sum_split`]'s parts: the `log(S)` of a row.

@@ -7,12 +7,8 @@
 
 use crate::Error;
 use crate::blocked::{LOG_SUM_ONE_PASS_FROM, long_row, one_pass};
-use crate::exp::exp_neg;
-use crate::lanes::{
-    K, NO_COUNTS, V, count_total, count_where, for_groups, map_groups, zero_where, zip_groups, zip_map_groups,
-    zip_map_groups_in_place,
-};
-use crate::reduce::{Sum, has_nan, log_normaliser, max_fast, neumaier};
+use crate::lanes::{K, V, for_groups, map_groups, zip_groups, zip_map_groups, zip_map_groups_in_place};
+use crate::reduce::{ExpSplit, Sum, has_nan, log_normaliser, max_fast, neumaier};
 
 const ZERO: V = V::splat(0.0);
 
@@ -98,8 +94,7 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
         return dense_special(logits, labels, grad, m);
     }
     let mv = V::splat(m);
-    let mut small = Sum::new();
-    let mut ties = NO_COUNTS;
+    let mut split = ExpSplit::new();
     let mut ysum = Sum::new();
     let mut yd = Sum::new();
     let mut grad = grad;
@@ -107,23 +102,16 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
         // One pass: exps (stored only when a gradient is wanted), the two
         // parts of S, sum(y) and sum(y * d) with 0 * -inf := 0.
         let mut body = |x: [V; K], y: [V; K]| -> [V; K] {
-            let mut e = [ZERO; K];
-            let mut e_small = [ZERO; K];
+            let d = x.map(|v| v - mv);
             let mut yds = [ZERO; K];
-            for k in 0..K {
-                let d = x[k] - mv;
-                let top = d.simd_eq(ZERO);
-                e[k] = exp_neg(d);
-                e_small[k] = zero_where(top, e[k]);
-                count_where(&mut ties[k], top);
+            for ((o, d), y) in yds.iter_mut().zip(d).zip(y) {
                 // y * d is 0 where y == 0 (0 * -inf := 0) or d == 0 (an
                 // infinite label on the max: its term is y * L, in Y * L).
-                yds[k] = (y[k].simd_eq(ZERO) | top).select(ZERO, y[k] * d);
+                *o = (y.simd_eq(ZERO) | d.simd_eq(ZERO)).select(ZERO, y * d);
             }
-            small.add(e_small);
             ysum.add(y);
             yd.add(yds);
-            e
+            split.add_exps(d)
         };
         match grad.as_deref_mut() {
             Some(g) => zip_map_groups(logits, f32::NEG_INFINITY, labels, 0.0, g, &mut body),
@@ -132,8 +120,7 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
             }),
         }
     }
-    let small = small.finish();
-    let ties: f32 = count_total(ties);
+    let (small, ties) = split.finish();
     let y_total = ysum.finish();
     let l = log_normaliser(small, ties);
     let loss = y_total * l - yd.finish();
@@ -258,23 +245,10 @@ pub(crate) fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>)
         return sparse_special(logits, label, grad, m);
     }
     let mv = V::splat(m);
-    let mut small = Sum::new();
-    let mut ties = NO_COUNTS;
+    let mut split = ExpSplit::new();
     let mut grad = grad;
     {
-        let mut body = |x: [V; K]| -> [V; K] {
-            let mut e = [ZERO; K];
-            let mut e_small = [ZERO; K];
-            for k in 0..K {
-                let d = x[k] - mv;
-                let top = d.simd_eq(ZERO);
-                e[k] = exp_neg(d);
-                e_small[k] = zero_where(top, e[k]);
-                count_where(&mut ties[k], top);
-            }
-            small.add(e_small);
-            e
-        };
+        let mut body = |x: [V; K]| -> [V; K] { split.add_exps(x.map(|v| v - mv)) };
         match grad.as_deref_mut() {
             Some(g) => map_groups(logits, g, f32::NEG_INFINITY, &mut body),
             None => for_groups(logits, f32::NEG_INFINITY, |x| {
@@ -282,8 +256,7 @@ pub(crate) fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>)
             }),
         }
     }
-    let small = small.finish();
-    let ties: f32 = count_total(ties);
+    let (small, ties) = split.finish();
     let d_label = x_label - m;
     let loss = log_normaliser(small, ties) - d_label;
     if let Some(g) = grad {
