@@ -50,6 +50,21 @@ fn setup(g: &mut BenchmarkGroup<'_, CpuTime>, n: usize) {
     g.sample_size(if n >= 1 << 20 { 10 } else { 30 });
 }
 
+/// One in-place benchmark: each iteration copies the input into the
+/// working row (placed apart from it, see `Apart`) and runs `kernel` on it,
+/// so every in-place implementation pays the same copy.
+fn bench_in_place(g: &mut BenchmarkGroup<'_, CpuTime>, name: &str, x: &[f32], kernel: impl Fn(&mut [f32])) {
+    let n = x.len();
+    let mut row = Apart::new(x);
+    g.bench_function(BenchmarkId::new(name, n), |b| {
+        b.iter(|| {
+            let row = row.get();
+            row.copy_from_slice(x);
+            kernel(black_box(row));
+        })
+    });
+}
+
 /// `m = max(x)` the way a user would write it.
 fn std_max(x: &[f32]) -> f32 {
     x.iter().copied().fold(f32::NEG_INFINITY, f32::max)
@@ -234,36 +249,11 @@ fn bench_softmax_in_place(c: &mut C) {
     let mut g = c.benchmark_group("softmax_in_place");
     for n in LENGTHS {
         let x = logits(n, 7);
-        let mut row = Apart::new(&x);
         setup(&mut g, n);
-        g.bench_function(BenchmarkId::new("softmax_simd", n), |b| {
-            b.iter(|| {
-                let row = row.get();
-                row.copy_from_slice(&x);
-                softmax_simd::softmax_in_place(black_box(row));
-            })
-        });
-        g.bench_function(BenchmarkId::new("three_pass", n), |b| {
-            b.iter(|| {
-                let row = row.get();
-                row.copy_from_slice(&x);
-                variants::softmax_in_place_three_pass(black_box(row));
-            })
-        });
-        g.bench_function(BenchmarkId::new("blocked", n), |b| {
-            b.iter(|| {
-                let row = row.get();
-                row.copy_from_slice(&x);
-                variants::softmax_in_place_blocked(black_box(row));
-            })
-        });
-        g.bench_function(BenchmarkId::new("reference", n), |b| {
-            b.iter(|| {
-                let row = row.get();
-                row.copy_from_slice(&x);
-                reference::softmax_in_place(black_box(row));
-            })
-        });
+        bench_in_place(&mut g, "softmax_simd", &x, softmax_simd::softmax_in_place);
+        bench_in_place(&mut g, "three_pass", &x, variants::softmax_in_place_three_pass);
+        bench_in_place(&mut g, "blocked", &x, variants::softmax_in_place_blocked);
+        bench_in_place(&mut g, "reference", &x, reference::softmax_in_place);
     }
     g.finish();
 }
@@ -289,22 +279,9 @@ fn bench_crossover(c: &mut C) {
     let mut g = c.benchmark_group("crossover_softmax_in_place");
     for n in lengths.clone() {
         let x = logits(n, 9);
-        let mut row = Apart::new(&x);
         setup(&mut g, n);
-        g.bench_function(BenchmarkId::new("three_pass", n), |b| {
-            b.iter(|| {
-                let row = row.get();
-                row.copy_from_slice(&x);
-                variants::softmax_in_place_three_pass(black_box(row));
-            })
-        });
-        g.bench_function(BenchmarkId::new("blocked", n), |b| {
-            b.iter(|| {
-                let row = row.get();
-                row.copy_from_slice(&x);
-                variants::softmax_in_place_blocked(black_box(row));
-            })
-        });
+        bench_in_place(&mut g, "three_pass", &x, variants::softmax_in_place_three_pass);
+        bench_in_place(&mut g, "blocked", &x, variants::softmax_in_place_blocked);
     }
     g.finish();
     let mut g = c.benchmark_group("crossover_logsumexp");

@@ -73,22 +73,23 @@ fn benches(c: &mut Criterion) {
     let p8 = SoftmaxParams::new(S8_SCALE, 1.0).unwrap();
     let lp = LogSoftmaxParams::new(S8_SCALE).unwrap();
     let p16 = SoftmaxS16Params::new(S16_SCALE, 1.0).unwrap();
-    let s8: [(&str, Kernel<i8, i8, SoftmaxParams>); 2] =
-        [("simd", quantized::softmax_s8), ("reference", reference::softmax_s8)];
-    group(c, "softmax_s8", to_i8, S8_SCALE, &p8, s8);
-    let s8_s16: [(&str, Kernel<i8, i16, SoftmaxParams>); 2] = [
-        ("simd", quantized::softmax_s8_s16),
-        ("reference", reference::softmax_s8_s16),
-    ];
-    group(c, "softmax_s8_s16", to_i8, S8_SCALE, &p8, s8_s16);
-    let s16: [(&str, Kernel<i16, i16, SoftmaxS16Params>); 2] =
-        [("simd", quantized::softmax_s16), ("reference", reference::softmax_s16)];
-    group(c, "softmax_s16", to_i16, S16_SCALE, &p16, s16);
-    let log: [(&str, Kernel<i8, i8, LogSoftmaxParams>); 2] = [
-        ("simd", quantized::log_softmax_s8),
-        ("reference", reference::log_softmax_s8),
-    ];
-    group(c, "log_softmax_s8", to_i8, S8_SCALE, &lp, log);
+    // Each kernel beside its scalar reference, under the kernel's name.
+    macro_rules! group {
+        ($kernel:ident, $input:expr, $scale:expr, $params:expr) => {
+            group(
+                c,
+                stringify!($kernel),
+                $input,
+                $scale,
+                $params,
+                [("simd", quantized::$kernel), ("reference", reference::$kernel)],
+            )
+        };
+    }
+    group!(softmax_s8, to_i8, S8_SCALE, &p8);
+    group!(softmax_s8_s16, to_i8, S8_SCALE, &p8);
+    group!(softmax_s16, to_i16, S16_SCALE, &p16);
+    group!(log_softmax_s8, to_i8, S8_SCALE, &lp);
 }
 
 criterion_group!(quantized_benches, benches);
