@@ -53,16 +53,21 @@ fn sum_lanes_compensated(t: V, c: V) -> f32 {
     sum + (err - fold_lanes(c, |x, y| x + y))
 }
 
-/// Neumaier-compensated sum of f32 values (the dense loss's exact fallback).
+/// Neumaier-compensated sum of f32 values (the dense loss's exact fallback
+/// and its special rows).
+///
+/// Infinite or NaN terms decide the sum as in real arithmetic: their own
+/// sum (`+inf`, `-inf`, or NaN for both signs or a NaN) is the result,
+/// whatever the finite terms do. Only without them can the finite terms'
+/// running sum overflow, to the infinity of its sign.
 #[inline]
 pub(crate) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
     let mut sum = 0.0f32;
     let mut comp = 0.0f32;
+    let mut non_finite: Option<f32> = None;
     for v in values {
-        if !v.is_finite() || !sum.is_finite() {
-            // inf or NaN decides the sum; keep `comp` out of inf - inf.
-            comp = 0.0;
-            sum += v;
+        if !v.is_finite() {
+            non_finite = Some(non_finite.map_or(v, |w| w + v));
             continue;
         }
         let t = sum + v;
@@ -73,7 +78,12 @@ pub(crate) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
         }
         sum = t;
     }
-    sum + comp
+    match non_finite {
+        Some(w) => w,
+        // An overflowed running sum stays infinite; its `comp` is inf - inf.
+        None if !sum.is_finite() => sum,
+        None => sum + comp,
+    }
 }
 
 /// A blocked, compensated vector sum (see the module docs for its bound).

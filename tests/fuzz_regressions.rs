@@ -138,3 +138,20 @@ fn dense_xent_nan_logit_zero_labels() {
     check::check_dense_xent(&[1.0, f32::NAN], &[0.0, 0.0]).unwrap();
     check::check_dense_xent(&[f32::NAN, 1.0], &[0.0, 0.0]).unwrap();
 }
+
+/// F15 (`xent_dense`, CI fuzz run): `+inf` logits with huge labels, and a
+/// negative label on a finite logit (its term is `-inf`). The finite terms
+/// `y ln k` overflowed the compensated sum to `+inf` before the `-inf` term
+/// came, giving NaN (SIMD) where the real sum is `-inf` (reference). Both
+/// sums now let infinite terms decide, whatever the finite ones do.
+#[test]
+fn dense_xent_infinite_term_beats_overflowing_finite_terms() {
+    let mut x = vec![f32::INFINITY; 8];
+    x.push(0.0);
+    let mut y = vec![4e37f32; 8];
+    y.push(-1.0);
+    check::check_dense_xent(&x, &y).unwrap();
+    let simd = softmax_simd::softmax_cross_entropy_with_logits(&x, &y, None).unwrap();
+    let refr = softmax_simd::reference::softmax_cross_entropy_with_logits(&x, &y, None).unwrap();
+    assert_eq!((simd, refr), (f32::NEG_INFINITY, f32::NEG_INFINITY));
+}

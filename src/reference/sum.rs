@@ -38,10 +38,17 @@ impl Neumaier {
 const BLOCK: usize = 256;
 
 pub(super) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
+    // Infinite or NaN terms decide the sum as in real arithmetic (their own
+    // sum), whatever the finite terms' partial sums do in f32.
+    let mut infinite: Option<f32> = None;
     let mut outer = Neumaier::default();
     let mut inner = Neumaier::default();
     let mut k = 0;
     for v in values {
+        if !v.is_finite() {
+            infinite = Some(infinite.map_or(v, |w| w + v));
+            continue;
+        }
         inner.add(v);
         k += 1;
         if k == BLOCK {
@@ -51,5 +58,5 @@ pub(super) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
         }
     }
     outer.add(inner.total());
-    outer.total()
+    infinite.unwrap_or_else(|| outer.total())
 }
