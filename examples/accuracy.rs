@@ -155,7 +155,7 @@ fn main() {
             }
         }
     }
-    println!("lanes: {}; {} rows of 1..=4100 values from each of:", ss::BACKEND, rows);
+    println!("lanes: {}; {} rows of 1..=4100 values from each of:", ss::backend(), rows);
     for (name, _) in dists {
         println!("  {name}");
     }

@@ -23,10 +23,11 @@
 //! makes the row NaN, and `0 * inf := 0` in the losses. The README has the
 //! full table beside what PyTorch, JAX and TensorFlow return.
 //!
-//! Lanes come from the `wide` crate, chosen at compile time: `f32x16` with
-//! `avx512f`, `f32x8` with `avx` (FMA with `fma`), `f32x4` elsewhere (SSE2,
-//! NEON, wasm simd128, plain arrays on Cortex-M). [`BACKEND`] names the one
-//! in this build. The results agree with [`reference`](mod@reference) within the bounds
+//! Lanes are chosen at run time on x86_64: AVX-512F (`__m512`) or
+//! AVX2+FMA (`__m256`) where the CPU and OS support them, else SSE2, from a
+//! default build with no `RUSTFLAGS`; elsewhere `wide::f32x4` on the
+//! build's baseline (NEON, wasm simd128, plain arrays on Cortex-M).
+//! [`backend`] names the lanes this process uses. The results agree with [`reference`](mod@reference) within the bounds
 //! the README tabulates (softmax: 8 ULP; log-space outputs and losses:
 //! `8 eps` of the magnitudes summed), on every backend.
 //!
@@ -49,32 +50,36 @@
 //! # Ok::<(), softmax_simd::Error>(())
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-mod blocked;
+// Layers, each importing only from the ones above it in this list:
+// lanes (the trait and its backends) -> exp -> accum (max, sums, the
+// S - 1 split) -> passes (3-pass, blocked, one-pass) -> plan (which
+// structure, per backend and length) -> dispatch (which backend) ->
+// kernels (the public functions). `reference` and `quantized` stand apart.
+mod accum;
+mod dispatch;
 mod error;
 mod exp;
+mod kernels;
 mod lanes;
-mod reduce;
-pub mod reference;
-mod rows;
-mod softmax;
-mod xent;
-
-#[doc(hidden)]
-pub use blocked::variants;
-pub use error::Error;
+mod passes;
+mod plan;
 pub mod quantized;
-pub use exp::exp;
-pub use lanes::{BACKEND, LANE_COUNT, UNROLL};
-pub use reduce::{logsumexp, max};
-pub use rows::{
-    log_softmax_rows, log_softmax_rows_in_place, logsumexp_rows, softmax_cross_entropy_with_logits_rows, softmax_rows,
-    softmax_rows_in_place, sparse_softmax_cross_entropy_with_logits_rows,
-};
-pub use softmax::{log_softmax, log_softmax_in_place, softmax, softmax_in_place};
-pub use xent::{softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits};
+pub mod reference;
+
+pub use error::Error;
+pub use kernels::*;
+
+/// The portable lanes' name (`"sse2"`, `"neon"`, `"simd128"` or
+/// `"scalar"`): the compile-time baseline, not what a call runs on
+/// (that is [`backend`]).
+pub const BACKEND: &str = <wide::f32x4 as lanes::Lanes>::NAME;
+/// Lanes per vector of the compile-time baseline ([`BACKEND`]): 4.
+pub const LANE_COUNT: usize = <wide::f32x4 as lanes::Lanes>::LANES;
+/// Vectors per loop step of the compile-time baseline ([`BACKEND`]).
+pub const UNROLL: usize = dispatch::K_PORTABLE;
 
 // Links every kernel into the no-panic proof's test binary (see the file).
 #[cfg(all(test, softmax_simd_no_panic))]

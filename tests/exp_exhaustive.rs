@@ -120,7 +120,7 @@ fn exp_every_f32() {
     }
     eprintln!(
         "exp ({}): max {} ULP (first at x = {:e}), {:.3} ULP as a real number; stride {stride}",
-        softmax_simd::BACKEND,
+        softmax_simd::backend(),
         worst.ulp,
         worst.at,
         worst.real_ulp

@@ -2,12 +2,12 @@
 //!
 //! Every argument is checked before anything is written, so an `Err` leaves
 //! the outputs untouched. Each row is computed exactly as the single-row
-//! kernel computes it (same results bit for bit).
+//! kernel computes it (same results bit for bit); the backend is chosen
+//! once per call, not once per row.
 
+use super::same_len;
 use crate::Error;
-use crate::reduce::logsumexp;
-use crate::softmax::{log_softmax_in_place, log_softmax_into, softmax_in_place, softmax_into};
-use crate::xent::{dense_row, sparse_row};
+use crate::dispatch;
 
 /// The number of rows in a buffer of `len` values, or why there is none.
 fn rows(len: usize, classes: usize) -> Result<usize, Error> {
@@ -18,14 +18,6 @@ fn rows(len: usize, classes: usize) -> Result<usize, Error> {
         return Err(Error::NotMultipleOfClasses { len, classes });
     }
     Ok(len / classes)
-}
-
-fn same_len(expected: usize, found: usize) -> Result<(), Error> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch { expected, found })
-    }
 }
 
 /// [`softmax`](crate::softmax) of each row of `classes` values of `x`, into `out`.
@@ -46,9 +38,7 @@ fn same_len(expected: usize, found: usize) -> Result<(), Error> {
 pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     rows(x.len(), classes)?;
     same_len(x.len(), out.len())?;
-    for (xr, or) in x.chunks_exact(classes).zip(out.chunks_exact_mut(classes)) {
-        softmax_into(xr, or);
-    }
+    dispatch::softmax_rows(x, classes, out);
     Ok(())
 }
 
@@ -60,9 +50,7 @@ pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Er
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     rows(x.len(), classes)?;
-    for row in x.chunks_exact_mut(classes) {
-        softmax_in_place(row);
-    }
+    dispatch::softmax_rows_in_place(x, classes);
     Ok(())
 }
 
@@ -74,9 +62,7 @@ pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error>
 pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     rows(x.len(), classes)?;
     same_len(x.len(), out.len())?;
-    for (xr, or) in x.chunks_exact(classes).zip(out.chunks_exact_mut(classes)) {
-        log_softmax_into(xr, or);
-    }
+    dispatch::log_softmax_rows(x, classes, out);
     Ok(())
 }
 
@@ -87,9 +73,7 @@ pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<()
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     rows(x.len(), classes)?;
-    for row in x.chunks_exact_mut(classes) {
-        log_softmax_in_place(row);
-    }
+    dispatch::log_softmax_rows_in_place(x, classes);
     Ok(())
 }
 
@@ -103,9 +87,7 @@ pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Er
 pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     let n = rows(x.len(), classes)?;
     same_len(n, out.len())?;
-    for (row, o) in x.chunks_exact(classes).zip(out.iter_mut()) {
-        *o = logsumexp(row);
-    }
+    dispatch::logsumexp_rows(x, classes, out);
     Ok(())
 }
 
@@ -139,20 +121,10 @@ pub fn softmax_cross_entropy_with_logits_rows(
     let n = rows(logits.len(), classes)?;
     same_len(logits.len(), labels.len())?;
     same_len(n, losses.len())?;
-    let pairs = logits.chunks_exact(classes).zip(labels.chunks_exact(classes));
-    match grad {
-        Some(g) => {
-            same_len(logits.len(), g.len())?;
-            for (((x, y), l), g) in pairs.zip(losses.iter_mut()).zip(g.chunks_exact_mut(classes)) {
-                *l = dense_row(x, y, Some(g));
-            }
-        }
-        None => {
-            for ((x, y), l) in pairs.zip(losses.iter_mut()) {
-                *l = dense_row(x, y, None);
-            }
-        }
+    if let Some(g) = &grad {
+        same_len(logits.len(), g.len())?;
     }
+    dispatch::dense_rows(logits, labels, classes, losses, grad);
     Ok(())
 }
 
@@ -191,18 +163,6 @@ pub fn sparse_softmax_cross_entropy_with_logits_rows(
     if let Some(&label) = labels.iter().find(|&&l| l >= classes) {
         return Err(Error::LabelOutOfRange { label, classes });
     }
-    let rows_labels = logits.chunks_exact(classes).zip(labels);
-    match grad {
-        Some(g) => {
-            for (((x, &c), l), g) in rows_labels.zip(losses.iter_mut()).zip(g.chunks_exact_mut(classes)) {
-                *l = sparse_row(x, c, Some(g));
-            }
-        }
-        None => {
-            for ((x, &c), l) in rows_labels.zip(losses.iter_mut()) {
-                *l = sparse_row(x, c, None);
-            }
-        }
-    }
+    dispatch::sparse_rows(logits, labels, classes, losses, grad);
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Reductions: max, the blocked compensated sum, and the exp-sums behind
-//! `logsumexp`, `log_softmax` and the cross-entropy losses.
+//! Accumulators: max, the blocked compensated sum, and the split of `S`
+//! into the terms below the max and the ties at it (`S - 1` without
+//! cancellation), over any [`Lanes`] backend and unroll `K`.
 //!
 //! Sums never run a long naive f32 chain: each of the `K` vector
 //! accumulators adds at most [`BLOCK`] vectors, the block's accumulators are
@@ -11,25 +12,34 @@
 //! (`u = 2^-24`), at most `13u < 2^-20`, whatever the length.
 
 use crate::exp::{exp_neg, exp_neg_unless};
-use crate::lanes::{K, NO_COUNTS, U, V, count_total, count_where, fold_lanes, fold_pairwise, for_groups, zero_where};
+use crate::lanes::{Lanes, count_total, fold_lanes, fold_pairwise, for_groups, no_counts};
 
 /// Groups (of `K` vectors) summed naively before the block total is
 /// added, compensated, to the running sum.
 const BLOCK: u32 = 8;
 
-const ZERO: V = V::splat(0.0);
-const NEG_INF: V = V::splat(f32::NEG_INFINITY);
-
 /// Pairwise fold of the `K` accumulators.
 #[inline(always)]
-pub(crate) fn fold_add(acc: [V; K]) -> V {
-    fold_pairwise(acc, |a, b| a + b)
+pub(crate) fn fold_add<L: Lanes<Elem = f32>, const K: usize>(acc: [L; K]) -> L {
+    fold_pairwise(acc.map(Slot), |a, b| Slot(a.0 + b.0)).0
+}
+
+/// A lane vector with a `Default` (zero), for [`fold_pairwise`].
+#[derive(Clone, Copy)]
+struct Slot<L>(L);
+
+impl<L: Lanes<Elem = f32>> Default for Slot<L> {
+    #[inline(always)]
+    fn default() -> Self {
+        Slot(L::splat(0.0))
+    }
 }
 
 /// The largest lane of the `K` max accumulators (`-inf` if all are).
 #[inline(always)]
-fn fold_max(acc: [V; K]) -> f32 {
-    fold_lanes(fold_pairwise(acc, V::fast_max), |x, y| if y > x { y } else { x })
+fn fold_max<L: Lanes<Elem = f32>, const K: usize>(acc: [L; K]) -> f32 {
+    let v = fold_pairwise(acc.map(Slot), |a, b| Slot(a.0.max(b.0))).0;
+    fold_lanes(v, |x, y| if y > x { y } else { x })
 }
 
 /// `sum(t) - sum(c)` over the lanes, compensated: the lanes of `t` are added
@@ -40,16 +50,28 @@ fn fold_max(acc: [V; K]) -> f32 {
 /// Branch-free, unlike a lane-by-lane Neumaier loop; an infinite or NaN
 /// total is returned as is (its error terms would be NaN).
 #[inline(always)]
-fn sum_lanes_compensated(t: V, c: V) -> f32 {
-    // Each lane carries (partial sum, error of its additions so far).
-    let (sum, err) = fold_pairwise(t.to_array().map(|v| (v, 0.0f32)), |(x, ex), (y, ey)| {
-        let s = x + y;
-        let yv = s - x;
-        (s, (ex + ey) + ((x - (s - yv)) + (y - yv)))
-    });
+fn sum_lanes_compensated<L: Lanes<Elem = f32>>(t: L, c: L) -> f32 {
+    let mut sums = t.to_array();
+    let mut errs = L::splat(0.0).to_array();
+    let (s, e) = (sums.as_mut(), errs.as_mut());
+    let mut w = s.len();
+    while w > 1 {
+        w /= 2;
+        if let (Some((s_lo, s_hi)), Some((e_lo, e_hi))) = (s.split_at_mut_checked(w), e.split_at_mut_checked(w)) {
+            for (((x, ex), y), ey) in s_lo.iter_mut().zip(e_lo.iter_mut()).zip(s_hi.iter()).zip(e_hi.iter()) {
+                let (a, b) = (*x, *y);
+                let sum = a + b;
+                let bv = sum - a;
+                *ex = (*ex + ey) + ((a - (sum - bv)) + (b - bv));
+                *x = sum;
+            }
+        }
+    }
+    let sum = s.first().copied().unwrap_or(0.0);
     if !sum.is_finite() {
         return sum;
     }
+    let err = e.first().copied().unwrap_or(0.0);
     sum + (err - fold_lanes(c, |x, y| x + y))
 }
 
@@ -87,31 +109,31 @@ pub(crate) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
 }
 
 /// A blocked, compensated vector sum (see the module docs for its bound).
-pub(crate) struct Sum {
-    acc: [V; K],
+pub(crate) struct Sum<L: Lanes, const K: usize> {
+    acc: [L; K],
     groups: u32,
     /// Whether a block total has entered `total` yet.
     flushed: bool,
-    total: V,
-    comp: V,
+    total: L,
+    comp: L,
 }
 
-impl Sum {
+impl<L: Lanes<Elem = f32>, const K: usize> Sum<L, K> {
     #[inline(always)]
     pub(crate) fn new() -> Self {
         Sum {
-            acc: [ZERO; K],
+            acc: [L::splat(0.0); K],
             groups: 0,
             flushed: false,
-            total: ZERO,
-            comp: ZERO,
+            total: L::splat(0.0),
+            comp: L::splat(0.0),
         }
     }
 
     #[inline(always)]
-    pub(crate) fn add(&mut self, g: [V; K]) {
+    pub(crate) fn add(&mut self, g: [L; K]) {
         for (a, v) in self.acc.iter_mut().zip(g) {
-            *a += v;
+            *a = *a + v;
         }
         self.groups += 1;
         if self.groups == BLOCK {
@@ -127,9 +149,9 @@ impl Sum {
         // (inf - inf) and is reset, so an infinite sum stays infinite.
         let y = fold_add(self.acc) - self.comp;
         let t = self.total + y;
-        self.comp = t.is_finite().select((t - self.total) - y, ZERO);
+        self.comp = L::select(t.is_finite(), (t - self.total) - y, L::splat(0.0));
         self.total = t;
-        self.acc = [ZERO; K];
+        self.acc = [L::splat(0.0); K];
         self.groups = 0;
     }
 
@@ -147,42 +169,33 @@ impl Sum {
     }
 }
 
-/// Largest element by `fast_max` (a bare `max` instruction): `-inf` for an
-/// empty slice. A NaN may or may not win; callers find NaN from the sums.
-#[inline]
-pub(crate) fn max_fast(x: &[f32]) -> f32 {
-    let mut acc = [NEG_INF; K];
-    for_groups(x, f32::NEG_INFINITY, |g| {
+/// Largest element by a bare `max` instruction: `-inf` for an empty
+/// slice. A NaN may or may not win; callers find NaN from the sums.
+#[inline(always)]
+pub(crate) fn max_fast<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
+    let mut acc = [L::splat(f32::NEG_INFINITY); K];
+    for_groups(x, f32::NEG_INFINITY, |g: [L; K]| {
         for (a, v) in acc.iter_mut().zip(g) {
-            *a = a.fast_max(v);
+            *a = a.max(v);
         }
     });
     fold_max(acc)
 }
 
-/// The largest element of `x`: `NaN` if any element is NaN, `-inf` if `x`
-/// is empty; `max([-0.0, 0.0])` may return either zero.
-///
-/// Four vector accumulators of bare `max` instructions; NaN is tracked by a
-/// separate `x != x` mask, so it never disappears into the max.
-///
-/// # Example
-/// ```
-/// assert_eq!(softmax_simd::max(&[1.0, 3.0, -2.0]), 3.0);
-/// assert_eq!(softmax_simd::max(&[]), f32::NEG_INFINITY);
-/// assert!(softmax_simd::max(&[1.0, f32::NAN]).is_nan());
-/// ```
-#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
-pub fn max(x: &[f32]) -> f32 {
-    let mut acc = [NEG_INF; K];
-    let mut nan = ZERO;
-    for_groups(x, f32::NEG_INFINITY, |g| {
+/// The largest element of `x`: NaN if any element is NaN, `-inf` if `x`
+/// is empty. Bare `max` accumulators; NaN is tracked by a separate
+/// unordered-compare mask, so it never disappears into the max.
+#[inline(always)]
+pub(crate) fn max_checked<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
+    let mut acc = [L::splat(f32::NEG_INFINITY); K];
+    let mut nan = L::splat(0.0).is_nan();
+    for_groups(x, f32::NEG_INFINITY, |g: [L; K]| {
         for (a, v) in acc.iter_mut().zip(g) {
-            *a = a.fast_max(v);
-            nan |= v.simd_ne(v);
+            *a = a.max(v);
+            nan = nan | v.is_nan();
         }
     });
-    if nan.any() {
+    if L::any(nan) {
         return f32::NAN;
     }
     fold_max(acc)
@@ -192,29 +205,29 @@ pub fn max(x: &[f32]) -> f32 {
 /// cancellation: the compensated sum of the terms below the max
 /// (`x_i != m`) and the count of the terms at it (each exactly 1). Fed
 /// `d = x - m`, a group of `K` vectors at a time.
-pub(crate) struct ExpSplit {
-    small: Sum,
-    ties: [U; K],
+pub(crate) struct ExpSplit<L: Lanes, const K: usize> {
+    small: Sum<L, K>,
+    ties: [L::Counts; K],
 }
 
-impl ExpSplit {
+impl<L: Lanes<Elem = f32>, const K: usize> ExpSplit<L, K> {
     #[inline(always)]
     pub(crate) fn new() -> Self {
         ExpSplit {
             small: Sum::new(),
-            ties: NO_COUNTS,
+            ties: no_counts::<L, K>(),
         }
     }
 
     /// Adds a group of `d = x - m` (`<= 0`, `-inf` or NaN) when only the
     /// sums are wanted: the tie mask joins the exp's flush mask.
     #[inline(always)]
-    pub(crate) fn add(&mut self, d: [V; K]) {
-        let mut e = [ZERO; K];
+    pub(crate) fn add(&mut self, d: [L; K]) {
+        let mut e = [L::splat(0.0); K];
         for ((e, t), d) in e.iter_mut().zip(self.ties.iter_mut()).zip(d) {
-            let top = d.simd_eq(ZERO);
+            let top = d.eq(L::splat(0.0));
             *e = exp_neg_unless(d, top);
-            count_where(t, top);
+            L::count_where(t, top);
         }
         self.small.add(e);
     }
@@ -222,13 +235,13 @@ impl ExpSplit {
     /// [`add`](Self::add) returning the group's exps (`1` at the ties), for
     /// the passes that store them.
     #[inline(always)]
-    pub(crate) fn add_exps(&mut self, d: [V; K]) -> [V; K] {
+    pub(crate) fn add_exps(&mut self, d: [L; K]) -> [L; K] {
         let e = d.map(exp_neg);
-        let mut e_small = [ZERO; K];
+        let mut e_small = [L::splat(0.0); K];
         for (((s, t), d), e) in e_small.iter_mut().zip(self.ties.iter_mut()).zip(d).zip(e) {
-            let top = d.simd_eq(ZERO);
-            *s = zero_where(top, e);
-            count_where(t, top);
+            let top = d.eq(L::splat(0.0));
+            *s = L::zero_where(top, e);
+            L::count_where(t, top);
         }
         self.small.add(e_small);
         e
@@ -238,17 +251,31 @@ impl ExpSplit {
     /// NaN when any `d_i` was NaN.
     #[inline(always)]
     pub(crate) fn finish(self) -> (f32, f32) {
-        (self.small.finish(), count_total(self.ties))
+        (self.small.finish(), count_total::<L, K>(self.ties))
     }
 }
 
 /// [`ExpSplit`]'s parts of `S` for a row and its finite max `m`.
-#[inline]
-pub(crate) fn exp_sum_split(x: &[f32], m: f32) -> (f32, f32) {
-    let mv = V::splat(m);
-    let mut split = ExpSplit::new();
-    for_groups(x, f32::NEG_INFINITY, |g| split.add(g.map(|v| v - mv)));
+#[inline(always)]
+pub(crate) fn exp_sum_split<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], m: f32) -> (f32, f32) {
+    let mv = L::splat(m);
+    let mut split = ExpSplit::<L, K>::new();
+    for_groups(x, f32::NEG_INFINITY, |g: [L; K]| split.add(g.map(|v| v - mv)));
     split.finish()
+}
+
+/// The compute floor of one pass: `sum_i exp(x_i - m)` with the crate's
+/// exp, `m` given, plain accumulators (no compensation, no tie count).
+#[inline(always)]
+pub(crate) fn exp_sum_floor<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], m: f32) -> f32 {
+    let mv = L::splat(m);
+    let mut acc = [L::splat(0.0); K];
+    for_groups(x, f32::NEG_INFINITY, |g: [L; K]| {
+        for (a, v) in acc.iter_mut().zip(g) {
+            *a = *a + exp_neg(v - mv);
+        }
+    });
+    fold_lanes(fold_add(acc), |a, b| a + b)
 }
 
 /// `log1p(S - 1)` from [`exp_sum_split`]'s parts: the `log(S)` of a row.
@@ -261,46 +288,4 @@ pub(crate) fn log_normaliser(small: f32, ties: f32) -> f32 {
 #[inline]
 pub(crate) fn has_nan(x: &[f32]) -> bool {
     x.iter().any(|v| v.is_nan())
-}
-
-/// `log(sum_i exp(x_i))`, as `m + log1p(S - 1)` with `m = max(x)` and `S - 1`
-/// summed without the arg-max term, so tiny tails are not lost:
-/// `logsumexp([0, -20]) = 2.0611537e-9` (PyTorch, JAX and TensorFlow return 0).
-///
-/// Special values: empty or all `-inf` gives `-inf`; any `+inf` (and no NaN)
-/// gives `+inf`; any NaN gives NaN. Two passes (max, then exp-sum) below
-/// 2^22 values, one blocked online pass from there on; no exps are stored.
-///
-/// Error: within a few ULP of the f64 value (see the README's accuracy
-/// table); the sum of up to `2^24` terms is within `2^-20` relative.
-///
-/// # Example
-/// ```
-/// let lse = softmax_simd::logsumexp(&[0.0, -20.0]);
-/// assert!((lse - 2.0611537e-9).abs() < 1e-15);
-/// assert_eq!(softmax_simd::logsumexp(&[]), f32::NEG_INFINITY);
-/// ```
-#[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
-pub fn logsumexp(x: &[f32]) -> f32 {
-    if crate::blocked::long_row(x.len(), crate::blocked::LOG_SUM_ONE_PASS_FROM)
-        && let Some((m, l)) = crate::blocked::log_sum_one_pass(x)
-    {
-        return m + l;
-    }
-    logsumexp_two_pass(x)
-}
-
-/// [`logsumexp`] in two passes (max, then exp-sum) at every length; also
-/// the special-value path of the one-pass form.
-pub(crate) fn logsumexp_two_pass(x: &[f32]) -> f32 {
-    let m = max_fast(x);
-    if !m.is_finite() {
-        // Empty, all -inf, any +inf, or a NaN that won the max: decided once.
-        return if m.is_nan() || has_nan(x) { f32::NAN } else { m };
-    }
-    let (small, ties) = exp_sum_split(x, m);
-    if small.is_nan() {
-        return f32::NAN;
-    }
-    m + log_normaliser(small, ties)
 }

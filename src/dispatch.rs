@@ -1,0 +1,273 @@
+//! Run-time ISA dispatch: which lanes this process uses, decided once and
+//! cached, and the thin per-backend wrappers every public kernel calls.
+//!
+//! One of the two files of the crate with `unsafe` (the other is
+//! `lanes/x86.rs`). On x86_64 a kernel of the `plan` layer (generic over
+//! `L: Lanes` and the unroll `K`, `#[inline(always)]` all the way down) is
+//! instantiated three times: for [`Avx512`] inside a
+//! `#[target_feature(enable = "avx512f,avx2,fma")]` function, for [`Avx2`]
+//! inside one with `avx2,fma`, and for the portable `wide::f32x4` (SSE2)
+//! without. Calling a `#[target_feature]` function is `unsafe`; every call
+//! here rests on one invariant: **`current()` returns `Avx512` or `Avx2`
+//! only after the CPU, and the OS's saved register state (XCR0), were
+//! proven to support that backend's features** (by `cpufeatures`, or by
+//! the build's own target features).
+//!
+//! Detection: `cpufeatures` (x86_64 only; CPUID plus the XCR0 check, no
+//! std), once per process, cached in an atomic (a relaxed load per call
+//! afterwards). A build whose target features already include `avx512f`
+//! (`-C target-cpu=native` on such a CPU) makes the choice at compile
+//! time: no load, no branch. Other targets have one backend, the portable
+//! lanes, chosen at compile time.
+
+#![allow(unsafe_code)]
+
+use crate::lanes::Lanes;
+#[cfg(target_arch = "x86_64")]
+use crate::lanes::x86::{Avx2, Avx512};
+use crate::plan;
+use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use wide::f32x4 as Portable;
+
+/// Vectors per loop step (independent accumulators) of each backend,
+/// chosen by measurement (README, "Unrolling"): the AVX2 exp loop spills
+/// its 16 ymm registers at 4 and runs about 15% slower than at 2; SSE2
+/// and plain arrays run fastest (and smallest) at 1; NEON's 32 registers
+/// hold two vectors' temporaries (untimed: qemu only).
+#[cfg(target_arch = "x86_64")]
+const K_AVX512: usize = 4;
+#[cfg(target_arch = "x86_64")]
+const K_AVX2: usize = 2;
+/// See [`K_AVX2`].
+pub(crate) const K_PORTABLE: usize = if cfg!(all(target_arch = "aarch64", target_feature = "neon")) {
+    2
+} else {
+    1
+};
+
+/// The lanes a call runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// `wide::f32x4` on the build's baseline.
+    Portable = 1,
+    /// `__m256` with FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2 = 2,
+    /// `__m512`.
+    #[cfg(target_arch = "x86_64")]
+    Avx512 = 3,
+}
+
+impl Backend {
+    /// The name [`backend`](crate::backend) reports.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Backend::Portable => <Portable as Lanes>::NAME,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => <Avx2 as Lanes>::NAME,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => <Avx512 as Lanes>::NAME,
+        }
+    }
+
+    /// Every backend, best first.
+    pub(crate) const ALL: &'static [Backend] = &[
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx512,
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx2,
+        Backend::Portable,
+    ];
+
+    fn from_u8(v: u8) -> Option<Backend> {
+        Backend::ALL.iter().copied().find(|&b| b as u8 == v)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+cpufeatures::new!(cpu_avx512, "avx512f", "avx2", "fma");
+#[cfg(target_arch = "x86_64")]
+cpufeatures::new!(cpu_avx2, "avx2", "fma");
+
+/// Whether this CPU (and OS) can run backend `b`.
+pub(crate) fn supported(b: Backend) -> bool {
+    match b {
+        Backend::Portable => true,
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx2 => cpu_avx2::get(),
+        #[cfg(target_arch = "x86_64")]
+        Backend::Avx512 => cpu_avx512::get(),
+    }
+}
+
+/// The backend a `--cfg softmax_simd_backend="..."` build asks for (the
+/// CI runs the whole suite once per backend so).
+const REQUESTED: Option<&str> = if cfg!(softmax_simd_backend = "avx512f") {
+    Some("avx512f")
+} else if cfg!(softmax_simd_backend = "avx2+fma") {
+    Some("avx2+fma")
+} else if cfg!(softmax_simd_backend = "portable") {
+    Some(<Portable as Lanes>::NAME)
+} else {
+    None
+};
+
+/// The best backend this CPU supports, or the requested one if it does.
+#[cold]
+fn detect() -> Backend {
+    let mut all = Backend::ALL.iter().copied();
+    if let Some(name) = REQUESTED
+        && let Some(b) = all.clone().find(|b| b.name() == name)
+        && supported(b)
+    {
+        return b;
+    }
+    all.find(|&b| supported(b)).unwrap_or(Backend::Portable)
+}
+
+/// 0: not decided yet; else a `Backend` as `u8`.
+static CHOSEN: AtomicU8 = AtomicU8::new(0);
+
+/// Whether the build's target features fix the choice at compile time.
+const FIXED: Option<Backend> = if cfg!(not(target_arch = "x86_64")) {
+    Some(Backend::Portable)
+} else if cfg!(target_feature = "avx512f") && REQUESTED.is_none() {
+    Backend::ALL.first().copied()
+} else {
+    None
+};
+
+/// The backend of this call.
+#[inline(always)]
+pub(crate) fn current() -> Backend {
+    if let Some(b) = FIXED {
+        return b;
+    }
+    match Backend::from_u8(CHOSEN.load(Relaxed)) {
+        Some(b) => b,
+        None => {
+            let b = detect();
+            CHOSEN.store(b as u8, Relaxed);
+            b
+        }
+    }
+}
+
+/// Forces backend `name` for every later call in this process (tests and
+/// fuzzers). `false`, and nothing changed, if the name is unknown, the
+/// CPU lacks its features, or the build fixed the choice at compile time.
+pub(crate) fn force(name: &str) -> bool {
+    match Backend::ALL.iter().copied().find(|b| b.name() == name) {
+        Some(b) if supported(b) && (FIXED.is_none() || FIXED == Some(b)) => {
+            CHOSEN.store(b as u8, Relaxed);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Defines each entry as a function that runs the `plan` kernel of the
+/// same signature on the current backend.
+macro_rules! entries {
+    ($($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $($f:ident)::+;)*) => {$(
+        $(#[$doc])*
+        #[inline]
+        pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
+            match current() {
+                #[cfg(target_arch = "x86_64")]
+                Backend::Avx512 => {
+                    #[target_feature(enable = "avx512f,avx2,fma")]
+                    fn avx512($($arg: $ty),*) $(-> $ret)? {
+                        $($f)::+::<Avx512, K_AVX512>($($arg),*)
+                    }
+                    // SAFETY: the module invariant: `current()` chose
+                    // Avx512 only where avx512f, avx2 and fma were proven.
+                    unsafe { avx512($($arg),*) }
+                }
+                #[cfg(target_arch = "x86_64")]
+                Backend::Avx2 => {
+                    #[target_feature(enable = "avx2,fma")]
+                    fn avx2($($arg: $ty),*) $(-> $ret)? {
+                        $($f)::+::<Avx2, K_AVX2>($($arg),*)
+                    }
+                    // SAFETY: the module invariant: `current()` chose
+                    // Avx2 only where avx2 and fma were proven.
+                    unsafe { avx2($($arg),*) }
+                }
+                Backend::Portable => $($f)::+::<Portable, K_PORTABLE>($($arg),*),
+            }
+        }
+    )*};
+}
+
+entries! {
+    /// `out = exp(x)`.
+    fn exp(x: &[f32], out: &mut [f32]) = plan::exp;
+    /// `max(x)`.
+    fn max(x: &[f32]) -> f32 = plan::max;
+    /// `logsumexp(x)`.
+    fn logsumexp(x: &[f32]) -> f32 = plan::logsumexp;
+    /// `softmax`.
+    fn softmax(x: &[f32], out: &mut [f32]) = plan::softmax;
+    /// `softmax` in place.
+    fn softmax_in_place(x: &mut [f32]) = plan::softmax_in_place;
+    /// `log_softmax`.
+    fn log_softmax(x: &[f32], out: &mut [f32]) = plan::log_softmax;
+    /// `log_softmax` in place.
+    fn log_softmax_in_place(x: &mut [f32]) = plan::log_softmax_in_place;
+    /// Dense cross-entropy of one row.
+    fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>) -> f32 = plan::dense_row;
+    /// Sparse cross-entropy of one row.
+    fn sparse_row(logits: &[f32], label: usize, grad: Option<&mut [f32]>) -> f32 = plan::sparse_row;
+    /// Row-batched `softmax`.
+    fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) = plan::softmax_rows;
+    /// Row-batched `softmax_in_place`.
+    fn softmax_rows_in_place(x: &mut [f32], classes: usize) = plan::softmax_rows_in_place;
+    /// Row-batched `log_softmax`.
+    fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) = plan::log_softmax_rows;
+    /// Row-batched `log_softmax_in_place`.
+    fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) = plan::log_softmax_rows_in_place;
+    /// Row-batched `logsumexp`.
+    fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) = plan::logsumexp_rows;
+    /// Row-batched dense cross-entropy.
+    fn dense_rows(logits: &[f32], labels: &[f32], classes: usize, losses: &mut [f32], grad: Option<&mut [f32]>) = plan::dense_rows;
+    /// Row-batched sparse cross-entropy.
+    fn sparse_rows(logits: &[f32], labels: &[usize], classes: usize, losses: &mut [f32], grad: Option<&mut [f32]>) = plan::sparse_rows;
+    /// `softmax`, 3-pass at every length.
+    fn softmax_three_pass(x: &[f32], out: &mut [f32]) = plan::forced::softmax_three_pass;
+    /// `softmax`, blocked at every length.
+    fn softmax_blocked(x: &[f32], out: &mut [f32]) = plan::forced::softmax_blocked;
+    /// `softmax_in_place`, 3-pass at every length.
+    fn softmax_in_place_three_pass(x: &mut [f32]) = plan::forced::softmax_in_place_three_pass;
+    /// `softmax_in_place`, blocked at every length.
+    fn softmax_in_place_blocked(x: &mut [f32]) = plan::forced::softmax_in_place_blocked;
+    /// `logsumexp` in two passes at every length.
+    fn logsumexp_two_pass(x: &[f32]) -> f32 = plan::forced::logsumexp_two_pass;
+    /// `logsumexp` in one pass at every length.
+    fn logsumexp_one_pass(x: &[f32]) -> f32 = plan::forced::logsumexp_one_pass;
+    /// The exp-sum compute floor.
+    fn exp_sum_floor(x: &[f32], m: f32) -> f32 = plan::forced::exp_sum_floor;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `--cfg softmax_simd_backend` build runs on the backend it asked
+    /// for wherever the CPU has it (so CI's forced runs test what they say).
+    #[test]
+    fn requested_backend_is_in_use() {
+        let now = current();
+        if let Some(name) = REQUESTED {
+            let wanted = Backend::ALL.iter().copied().find(|b| b.name() == name);
+            if wanted.is_some_and(supported) {
+                assert_eq!(now.name(), name);
+            }
+        }
+        assert!(supported(now));
+        // The best supported backend when nothing is requested or fixed.
+        if REQUESTED.is_none() && FIXED.is_none() {
+            assert_eq!(Some(now), Backend::ALL.iter().copied().find(|&b| supported(b)));
+        }
+    }
+}

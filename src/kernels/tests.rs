@@ -1,0 +1,205 @@
+//! The long-row structures against the 3-pass ones, on the backend the
+//! build runs (CI runs the unit tests once per backend).
+
+extern crate std;
+use crate::dispatch;
+use std::vec;
+use std::vec::Vec;
+
+const LOG_SUM_ONE_PASS_FROM: usize = crate::plan::crossovers::<wide::f32x4>().log_sum_one_pass_from;
+
+fn softmax(x: &[f32], out: &mut [f32]) {
+    dispatch::softmax_blocked(x, out);
+}
+
+fn softmax_in_place(x: &mut [f32]) {
+    dispatch::softmax_in_place_blocked(x);
+}
+
+/// The row's max, NaN ignored.
+fn row_max(x: &[f32]) -> f32 {
+    x.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+}
+
+/// `log1p(S - 1)` of a row whose max is 0, by the one-pass form.
+fn one_pass_l(x: &[f32]) -> f32 {
+    dispatch::logsumexp_one_pass(x)
+}
+
+fn lcg(n: usize, seed: u32, scale: f32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            ((s >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * scale
+        })
+        .collect()
+}
+
+fn ulps(a: f32, b: f32) -> u32 {
+    (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as u32
+}
+
+/// Blocked and 3-pass agree, and blocked in place equals blocked out of
+/// place. Both round the argument of exp, `x - M` for 3-pass and
+/// `x - r_seg` for blocked, so they may differ by `|x - M| u` relative
+/// on top of a few ULP; values below the flush threshold are equal.
+fn agree(x: &[f32]) {
+    let mut want = vec![0.0; x.len()];
+    dispatch::softmax_three_pass(x, &mut want);
+    let mut got = vec![0.0; x.len()];
+    softmax(x, &mut got);
+    let mut inplace = x.to_vec();
+    softmax_in_place(&mut inplace);
+    for (i, ((&g, &w), &p)) in got.iter().zip(&want).zip(&inplace).enumerate() {
+        assert!(
+            g.to_bits() == p.to_bits() || g.is_nan() && p.is_nan(),
+            "in place differs at {i}"
+        );
+        let d = (x[i] - row_max(x)).abs() as f64;
+        let tol = (6.0 + 2.0 * d) * (f32::EPSILON as f64 / 2.0) * w as f64;
+        let ok = (g.is_nan() && w.is_nan())
+            || g == w
+            || ulps(g, w) <= 4
+            || (g as f64 - w as f64).abs() <= tol
+            || (g.abs() < f32::MIN_POSITIVE && w.abs() < f32::MIN_POSITIVE);
+        assert!(ok, "n = {}, i = {i}: blocked {g:e}, 3-pass {w:e}", x.len());
+    }
+    let two = dispatch::logsumexp_two_pass(x);
+    let one = dispatch::logsumexp_one_pass(x);
+    let tol = 4.0 * f32::EPSILON * (two.abs() + 1.0);
+    assert!(
+        (one.is_nan() && two.is_nan()) || one == two || (one - two).abs() <= tol,
+        "n = {}: one pass {one:e}, two pass {two:e}",
+        x.len()
+    );
+}
+
+#[test]
+fn blocked_matches_three_pass() {
+    let lengths: &[usize] = if cfg!(miri) {
+        &[0, 1, 7, 257, 600]
+    } else {
+        &[0, 1, 7, 255, 256, 257, 1000, 4099, 70_001]
+    };
+    for &n in lengths {
+        agree(&lcg(n, n as u32, 20.0));
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "long rows: too slow under Miri")]
+fn a_growing_max_runs_out_of_segments() {
+    // Ascending: every block raises the max, far beyond `SEGMENTS`.
+    let x: Vec<f32> = (0..40_000).map(|i| i as f32 * 1e-3).collect();
+    agree(&x);
+    let x: Vec<f32> = (0..40_000).map(|i| i as f32 * 0.01 - 200.0).collect();
+    agree(&x);
+    // Descending then a late jump.
+    let mut x: Vec<f32> = (0..20_000).map(|i| -(i as f32) * 1e-3).collect();
+    x[19_999] = 30.0;
+    agree(&x);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "long rows: too slow under Miri")]
+fn special_values_anywhere() {
+    let base = lcg(5000, 3, 10.0);
+    for pos in [0usize, 100, 255, 256, 2600, 4999] {
+        for v in [f32::NAN, f32::INFINITY] {
+            let mut x = base.clone();
+            x[pos] = v;
+            agree(&x);
+            let mut p = vec![0.0; x.len()];
+            softmax(&x, &mut p);
+            if v.is_nan() {
+                assert!(p.iter().all(|q| q.is_nan()));
+            } else {
+                assert_eq!(p[pos], 1.0);
+                assert_eq!(p.iter().sum::<f32>(), 1.0);
+            }
+        }
+    }
+    // Two +inf in different blocks share the mass.
+    let mut x = base.clone();
+    x[10] = f32::INFINITY;
+    x[3000] = f32::INFINITY;
+    let mut p = vec![0.0; x.len()];
+    softmax(&x, &mut p);
+    assert_eq!((p[10], p[3000], p[11]), (0.5, 0.5, 0.0));
+    // A NaN hidden among -inf, and masked blocks before finite ones.
+    let mut x = vec![f32::NEG_INFINITY; 3000];
+    x[700] = f32::NAN;
+    agree(&x);
+    let mut x = vec![f32::NEG_INFINITY; 3000];
+    x[2900] = 1.0;
+    x[2901] = 1.0;
+    agree(&x);
+    let mut p = vec![0.0; x.len()];
+    softmax(&x, &mut p);
+    assert_eq!((p[2900], p[2901], p[0]), (0.5, 0.5, 0.0));
+    agree(&[f32::NEG_INFINITY; 600]);
+}
+
+#[test]
+fn tiny_tail_survives_one_pass() {
+    // S - 1 = exp(-20) from a later block than the max.
+    let mut x = vec![f32::NEG_INFINITY; 1000];
+    x[0] = 0.0;
+    x[900] = -20.0;
+    let l = one_pass_l(&x);
+    assert!((l - 2.0611537e-9).abs() < 1e-15, "{l:e}");
+    // And when the max comes after the tail (the tail is rescaled).
+    x[0] = -20.0;
+    x[900] = 0.0;
+    let l = one_pass_l(&x);
+    assert!((l - 2.0611537e-9).abs() < 1e-15, "{l:e}");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "long rows: too slow under Miri")]
+fn one_pass_losses_match_two_pass() {
+    // A row long enough for the one-pass losses, its max late (so the
+    // label sums are shifted), labels with zeros on -inf logits.
+    let n = LOG_SUM_ONE_PASS_FROM + 77;
+    let mut x = lcg(n, 11, 30.0);
+    let mut y: Vec<f32> = (0..n).map(|i| if i % 5 == 0 { 0.0 } else { 1.0 / n as f32 }).collect();
+    x[n - 10] = 40.0;
+    x[5] = f32::NEG_INFINITY;
+    y[5] = 0.0;
+    let mut g = vec![0.0; n];
+    // With a gradient the two-pass path runs: it is the yardstick.
+    let want = dispatch::dense_row(&x, &y, Some(&mut g));
+    let got = dispatch::dense_row(&x, &y, None);
+    assert!((got - want).abs() <= 8.0 * f32::EPSILON * want.abs(), "{got} vs {want}");
+    for label in [0usize, n - 10, n / 2] {
+        let want = dispatch::sparse_row(&x, label, Some(&mut g));
+        let got = dispatch::sparse_row(&x, label, None);
+        let tol = 8.0 * f32::EPSILON * (want.abs() + 1.0);
+        assert!((got - want).abs() <= tol, "label {label}: {got} vs {want}");
+    }
+    // Special rows fall back to the two-pass rules.
+    x[7] = f32::INFINITY;
+    assert_eq!(dispatch::sparse_row(&x, 7, None), 0.0);
+    assert_eq!(dispatch::sparse_row(&x, 8, None), f32::INFINITY);
+    x[9] = f32::NAN;
+    assert!(dispatch::dense_row(&x, &y, None).is_nan());
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "long rows: too slow under Miri")]
+fn long_sum_keeps_its_bound() {
+    // 2^22 equal terms after a growing max: S must be n within 2^-20.
+    let n = 1usize << 22;
+    let mut x = vec![0.0f32; n];
+    x[0] = -1.0;
+    x[300] = -0.5;
+    let mut p = vec![0.0; n];
+    softmax(&x, &mut p);
+    let want = 1.0 / (n as f64 - 2.0 + (-1.0f64).exp() + (-0.5f64).exp());
+    let got = p[n - 1] as f64;
+    assert!(
+        ((got - want) / want).abs() < 1.0 / (1u64 << 20) as f64,
+        "{got:e} vs {want:e}"
+    );
+}

@@ -1,0 +1,87 @@
+//! Pass structures: how many times a row is read, and what is stored
+//! between the reads. [`three_pass`] (max; exp, store and sum; scale) and
+//! its two-pass log-sum, for rows that fit in cache; [`blocked`] (the
+//! blocked online softmax and the one-pass log-sum) for rows beyond it.
+//! Which one runs is chosen in one place, the `plan` module.
+//!
+//! Rows with `+inf`, NaN, or only `-inf` are recognised once from the max
+//! and the sum and end in the scalar special-row code here, off the hot
+//! loop, shared by both structures.
+
+pub(crate) mod blocked;
+pub(crate) mod three_pass;
+
+use crate::accum::{has_nan, neumaier};
+
+/// `softmax` of a row whose max `m` is not finite, in place (`x` holds the
+/// input): NaN anywhere gives all NaN; `k` entries at `+inf` get `1/k` and
+/// the rest `0`; a row of only `-inf` (a masked row) gives zeros.
+pub(crate) fn softmax_special(x: &mut [f32], m: f32) {
+    if m.is_nan() || has_nan(x) {
+        x.fill(f32::NAN);
+    } else if m == f32::INFINITY {
+        let k = x.iter().filter(|&&v| v == f32::INFINITY).count();
+        let share = 1.0 / k as f32;
+        for v in x.iter_mut() {
+            *v = if *v == f32::INFINITY { share } else { 0.0 };
+        }
+    } else {
+        x.fill(0.0);
+    }
+}
+
+/// `log_softmax` of a row whose max `m` is not finite, in place: NaN
+/// anywhere gives all NaN; `k` entries at `+inf` get `-ln k` and the rest
+/// `-inf`; a row of only `-inf` stays `-inf`.
+pub(crate) fn log_softmax_special(x: &mut [f32], m: f32) {
+    if m.is_nan() || has_nan(x) {
+        x.fill(f32::NAN);
+    } else if m == f32::INFINITY {
+        let k = x.iter().filter(|&&v| v == f32::INFINITY).count();
+        let top = 0.0 - libm::logf(k as f32); // +0, not -0, for k = 1
+        for v in x.iter_mut() {
+            *v = if *v == f32::INFINITY { top } else { f32::NEG_INFINITY };
+        }
+    }
+    // m == -inf: every element is -inf already, which is the answer.
+}
+
+/// The `log_softmax` and `softmax` limits of a row whose max `m` is `+inf`
+/// or `-inf` (NaN excluded): `(log_softmax_i, softmax_i)`.
+pub(crate) fn limits(x: f32, m: f32, k: usize) -> (f32, f32) {
+    if m == f32::INFINITY && x == f32::INFINITY {
+        (0.0 - libm::logf(k as f32), 1.0 / k as f32) // +0, not -0, for k = 1
+    } else {
+        (f32::NEG_INFINITY, 0.0)
+    }
+}
+
+/// `sum over y_i != 0 of y_i * (l - (x_i - m))`, term by term (compensated):
+/// the dense loss where the regrouped `Y * l - sum(y d)` is not finite
+/// (infinite or overflowing labels, a positive label on a `-inf` logit:
+/// the regrouping can make `inf - inf` or `inf * 0`).
+pub(crate) fn dense_loss_exact(logits: &[f32], labels: &[f32], m: f32, l: f32) -> f32 {
+    let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
+    neumaier(terms.map(|(&x, &y)| y * (l - (x - m))))
+}
+
+/// The dense loss from its regrouped form `Y * l - sum(y d)`, or term by
+/// term where that is not finite. A NaN logit (NaN in `l`) keeps it NaN
+/// whatever the labels.
+#[inline]
+pub(crate) fn dense_loss(regrouped: f32, logits: &[f32], labels: &[f32], m: f32, l: f32) -> f32 {
+    if regrouped.is_finite() || l.is_nan() {
+        regrouped
+    } else {
+        dense_loss_exact(logits, labels, m, l)
+    }
+}
+
+/// `out = x` element by element: callers have checked the lengths, but
+/// `copy_from_slice` would keep a panic path LLVM cannot see is dead.
+#[inline]
+pub(crate) fn copy(x: &[f32], out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = v;
+    }
+}
