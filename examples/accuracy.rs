@@ -155,7 +155,11 @@ fn main() {
             }
         }
     }
-    println!("lanes: {}; {} rows of 1..=4100 values from each of:", ss::backend(), rows);
+    println!(
+        "lanes: {}; {} rows of 1..=4100 values from each of:",
+        ss::backend(),
+        rows
+    );
     for (name, _) in dists {
         println!("  {name}");
     }

@@ -12,33 +12,42 @@
 //! (`u = 2^-24`), at most `13u < 2^-20`, whatever the length.
 
 use crate::exp::{exp_neg, exp_neg_unless};
-use crate::lanes::{Lanes, count_total, fold_lanes, fold_pairwise, for_groups, no_counts};
+use crate::lanes::{Lanes, count_total, each, fold_lanes, for_groups, no_counts};
 
 /// Groups (of `K` vectors) summed naively before the block total is
 /// added, compensated, to the running sum.
 const BLOCK: u32 = 8;
 
-/// Pairwise fold of the `K` accumulators.
+/// Pairwise fold of the `K` accumulators (halves, then quarters, ...; `K`
+/// a power of two), so sums round `log2(K)` times per element. Loops, not
+/// a closure: see the loop macros in `lanes`.
 #[inline(always)]
-pub(crate) fn fold_add<L: Lanes<Elem = f32>, const K: usize>(acc: [L; K]) -> L {
-    fold_pairwise(acc.map(Slot), |a, b| Slot(a.0 + b.0)).0
-}
-
-/// A lane vector with a `Default` (zero), for [`fold_pairwise`].
-#[derive(Clone, Copy)]
-struct Slot<L>(L);
-
-impl<L: Lanes<Elem = f32>> Default for Slot<L> {
-    #[inline(always)]
-    fn default() -> Self {
-        Slot(L::splat(0.0))
+pub(crate) fn fold_add<L: Lanes<Elem = f32>, const K: usize>(mut acc: [L; K]) -> L {
+    let mut w = K;
+    while w > 1 {
+        w /= 2;
+        if let Some((lo, hi)) = acc.split_at_mut_checked(w) {
+            for (x, y) in lo.iter_mut().zip(hi.iter()) {
+                *x = *x + *y;
+            }
+        }
     }
+    acc.first().copied().unwrap_or(L::splat(0.0))
 }
 
 /// The largest lane of the `K` max accumulators (`-inf` if all are).
 #[inline(always)]
-fn fold_max<L: Lanes<Elem = f32>, const K: usize>(acc: [L; K]) -> f32 {
-    let v = fold_pairwise(acc.map(Slot), |a, b| Slot(a.0.max(b.0))).0;
+fn fold_max<L: Lanes<Elem = f32>, const K: usize>(mut acc: [L; K]) -> f32 {
+    let mut w = K;
+    while w > 1 {
+        w /= 2;
+        if let Some((lo, hi)) = acc.split_at_mut_checked(w) {
+            for (x, y) in lo.iter_mut().zip(hi.iter()) {
+                *x = x.max(*y);
+            }
+        }
+    }
+    let v = acc.first().copied().unwrap_or(L::splat(f32::NEG_INFINITY));
     fold_lanes(v, |x, y| if y > x { y } else { x })
 }
 
@@ -174,7 +183,7 @@ impl<L: Lanes<Elem = f32>, const K: usize> Sum<L, K> {
 #[inline(always)]
 pub(crate) fn max_fast<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
     let mut acc = [L::splat(f32::NEG_INFINITY); K];
-    for_groups(x, f32::NEG_INFINITY, |g: [L; K]| {
+    for_groups!(L, K; x, f32::NEG_INFINITY, |g| {
         for (a, v) in acc.iter_mut().zip(g) {
             *a = a.max(v);
         }
@@ -189,7 +198,7 @@ pub(crate) fn max_fast<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
 pub(crate) fn max_checked<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
     let mut acc = [L::splat(f32::NEG_INFINITY); K];
     let mut nan = L::splat(0.0).is_nan();
-    for_groups(x, f32::NEG_INFINITY, |g: [L; K]| {
+    for_groups!(L, K; x, f32::NEG_INFINITY, |g| {
         for (a, v) in acc.iter_mut().zip(g) {
             *a = a.max(v);
             nan = nan | v.is_nan();
@@ -236,7 +245,7 @@ impl<L: Lanes<Elem = f32>, const K: usize> ExpSplit<L, K> {
     /// the passes that store them.
     #[inline(always)]
     pub(crate) fn add_exps(&mut self, d: [L; K]) -> [L; K] {
-        let e = d.map(exp_neg);
+        let e = each!(d, |v| exp_neg(v));
         let mut e_small = [L::splat(0.0); K];
         for (((s, t), d), e) in e_small.iter_mut().zip(self.ties.iter_mut()).zip(d).zip(e) {
             let top = d.eq(L::splat(0.0));
@@ -260,7 +269,7 @@ impl<L: Lanes<Elem = f32>, const K: usize> ExpSplit<L, K> {
 pub(crate) fn exp_sum_split<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], m: f32) -> (f32, f32) {
     let mv = L::splat(m);
     let mut split = ExpSplit::<L, K>::new();
-    for_groups(x, f32::NEG_INFINITY, |g: [L; K]| split.add(g.map(|v| v - mv)));
+    for_groups!(L, K; x, f32::NEG_INFINITY, |g| split.add(each!(g, |v| v - mv)));
     split.finish()
 }
 
@@ -270,7 +279,7 @@ pub(crate) fn exp_sum_split<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], m: 
 pub(crate) fn exp_sum_floor<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], m: f32) -> f32 {
     let mv = L::splat(m);
     let mut acc = [L::splat(0.0); K];
-    for_groups(x, f32::NEG_INFINITY, |g: [L; K]| {
+    for_groups!(L, K; x, f32::NEG_INFINITY, |g| {
         for (a, v) in acc.iter_mut().zip(g) {
             *a = *a + exp_neg(v - mv);
         }

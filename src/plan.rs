@@ -12,7 +12,7 @@
 //! out saves their flash.
 
 use crate::exp::exp_any;
-use crate::lanes::{Lanes, map_groups};
+use crate::lanes::{Lanes, each, map_groups};
 use crate::passes::{blocked, copy, dense_loss, log_softmax_special, three_pass};
 use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
@@ -93,7 +93,7 @@ fn long_row(len: usize, from: usize) -> bool {
 /// `out = exp(x)` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn exp<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
-    map_groups(x, out, 0.0, |g: [L; K]| g.map(exp_any));
+    map_groups!(L, K; x, out, 0.0, |g| each!(g, |v| exp_any(v)));
 }
 
 /// `max(x)`, NaN if any is NaN.

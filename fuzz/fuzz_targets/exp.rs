@@ -5,12 +5,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use softmax_simd::reference;
-use softmax_simd_fuzz::{RowAndOut, check_err_call, or_panic};
+use softmax_simd_fuzz::{On, RowAndOut, check_err_call, or_panic};
 
 #[path = "../../tests/common/check.rs"]
 mod check;
 
-fuzz_target!(|input: RowAndOut| {
+fuzz_target!(|on: On<RowAndOut>| {
+    let input = on.apply();
     let x = input.x.build();
     or_panic(check::check_exp(&x));
 

@@ -5,9 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use softmax_simd_fuzz::{Row, or_panic};
+use softmax_simd_fuzz::{On, Row, or_panic};
 
 #[path = "../../tests/common/check.rs"]
 mod check;
 
-fuzz_target!(|x: Row| or_panic(check::check_reduce(&x.build())));
+fuzz_target!(|on: On<Row>| or_panic(check::check_reduce(&on.apply().build())));

@@ -17,7 +17,9 @@ use softmax_simd::{
     Error, reference, softmax_cross_entropy_with_logits_rows as dense_rows,
     sparse_softmax_cross_entropy_with_logits_rows as sparse_rows,
 };
-use softmax_simd_fuzz::{Allowed, BufLen, Labels, MAX_LEN, Row, SparseLabel, check_err_call, check_errors, or_panic};
+use softmax_simd_fuzz::{
+    Allowed, BufLen, Labels, MAX_LEN, On, Row, SparseLabel, check_err_call, check_errors, or_panic,
+};
 
 #[path = "../../tests/common/check.rs"]
 mod check;
@@ -73,7 +75,8 @@ struct Input {
 type RowsOut = fn(&[f32], usize, &mut [f32]) -> Result<(), Error>;
 type RowsInPlace = fn(&mut [f32], usize) -> Result<(), Error>;
 
-fuzz_target!(|input: Input| {
+fuzz_target!(|on: On<Input>| {
+    let input = on.apply();
     let classes = input.classes.get();
     let n = if classes == 0 || classes > MAX_LEN {
         input.x.len.get(input.x.pattern.len())

@@ -6,14 +6,15 @@
 
 use libfuzzer_sys::fuzz_target;
 use softmax_simd::{Error, reference};
-use softmax_simd_fuzz::{RowAndOut, check_err_call, or_panic};
+use softmax_simd_fuzz::{On, RowAndOut, check_err_call, or_panic};
 
 #[path = "../../tests/common/check.rs"]
 mod check;
 
 type OutOfPlace = fn(&[f32], &mut [f32]) -> Result<(), Error>;
 
-fuzz_target!(|input: RowAndOut| {
+fuzz_target!(|on: On<RowAndOut>| {
+    let input = on.apply();
     let x = input.x.build();
     or_panic(check::check_softmax(&x));
 

@@ -9,7 +9,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use softmax_simd::{Error, reference, softmax_cross_entropy_with_logits as simd_xent};
-use softmax_simd_fuzz::{Allowed, BufLen, Labels, Row, check_err_call, or_panic};
+use softmax_simd_fuzz::{Allowed, BufLen, Labels, On, Row, check_err_call, or_panic};
 
 #[path = "../../tests/common/check.rs"]
 mod check;
@@ -22,7 +22,8 @@ struct Input {
     grad_len: BufLen,
 }
 
-fuzz_target!(|input: Input| {
+fuzz_target!(|on: On<Input>| {
+    let input = on.apply();
     let logits = input.logits.build();
     let n = logits.len();
     let labels = input.labels.build(input.labels_len.get(n));

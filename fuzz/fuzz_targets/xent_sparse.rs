@@ -8,7 +8,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use softmax_simd::{Error, reference, sparse_softmax_cross_entropy_with_logits as simd_xent};
-use softmax_simd_fuzz::{Allowed, BufLen, Row, SparseLabel, check_err_call, or_panic};
+use softmax_simd_fuzz::{Allowed, BufLen, On, Row, SparseLabel, check_err_call, or_panic};
 
 #[path = "../../tests/common/check.rs"]
 mod check;
@@ -20,7 +20,8 @@ struct Input {
     grad_len: BufLen,
 }
 
-fuzz_target!(|input: Input| {
+fuzz_target!(|on: On<Input>| {
+    let input = on.apply();
     let logits = input.logits.build();
     let n = logits.len();
     let label = input.label.get(n);

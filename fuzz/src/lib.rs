@@ -519,3 +519,34 @@ mod tests {
         assert_eq!(BufLen::Off(-9).get(2), 0);
     }
 }
+
+/// A fuzz input and the lanes and pass structure it runs on: every
+/// backend this CPU can run (`softmax_simd::testing::backends`) and every
+/// structure (`"auto"`, `"short"`: 3-pass / two-pass at every length,
+/// `"long"`: blocked / one-pass at every length) is reached from one byte,
+/// so the fuzzers meet the blocked structures at the short lengths they
+/// build, not only past the crossovers.
+#[derive(Debug, Arbitrary)]
+pub struct On<T> {
+    /// Backend (low bits) and structure (the next bits).
+    pub choice: u8,
+    /// The target's own input.
+    pub input: T,
+}
+
+impl<T> On<T> {
+    /// Forces the chosen backend and structure, then hands out the input.
+    pub fn apply(&self) -> &T {
+        let backends: Vec<&str> = softmax_simd::testing::backends().collect();
+        let c = usize::from(self.choice);
+        if let Some(b) = backends.get(c % backends.len().max(1)) {
+            // `false` only where the build fixed the lanes at compile time.
+            let _ = softmax_simd::testing::force_backend(b);
+        }
+        let structures = ["auto", "short", "long"];
+        if let Some(s) = structures.get((c / 4) % structures.len()) {
+            assert!(softmax_simd::testing::force_structure(s));
+        }
+        &self.input
+    }
+}

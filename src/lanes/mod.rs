@@ -56,6 +56,8 @@ pub(crate) trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Out
 
     /// Every lane `v`.
     fn splat(v: Self::Elem) -> Self;
+    /// Every lane zero (whatever the element type).
+    fn splat_zero() -> Self;
     /// A vector from a whole array.
     fn load(a: &Self::Array) -> Self;
     /// The lanes as an array.
@@ -113,23 +115,6 @@ pub(crate) trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Out
     }
 }
 
-/// `a` folded pairwise by `f` (halves, then quarters, ...; `N` a power of
-/// two), so sums round `log2(N)` times per element, not `N - 1`.
-#[inline(always)]
-pub(crate) fn fold_pairwise<T: Copy + Default, const N: usize>(mut a: [T; N], f: impl Fn(T, T) -> T) -> T {
-    let mut w = N;
-    while w > 1 {
-        w /= 2;
-        if let Some((lo, hi)) = a.split_at_mut_checked(w) {
-            for (x, y) in lo.iter_mut().zip(hi.iter()) {
-                *x = f(*x, *y);
-            }
-        }
-    }
-    // `N >= 1` for every caller: the default is never taken.
-    a.first().copied().unwrap_or_default()
-}
-
 /// The lanes of `v` folded pairwise by `f`: `log2(LANES)` levels, no
 /// branches. Used for the horizontal max and for short sums.
 #[inline(always)]
@@ -165,7 +150,7 @@ pub(crate) fn count_total<L: Lanes, const K: usize>(counts: [L::Counts; K]) -> f
 }
 
 #[inline(always)]
-fn padded<L: Lanes<Elem = f32>>(tail: &[f32], pad: f32) -> L {
+pub(crate) fn padded<L: Lanes<Elem = f32>>(tail: &[f32], pad: f32) -> L {
     let mut buf = L::splat(pad).to_array();
     for (d, s) in buf.as_mut().iter_mut().zip(tail) {
         *d = *s;
@@ -174,7 +159,7 @@ fn padded<L: Lanes<Elem = f32>>(tail: &[f32], pad: f32) -> L {
 }
 
 #[inline(always)]
-fn store_partial<L: Lanes<Elem = f32>>(tail: &mut [f32], v: L) {
+pub(crate) fn store_partial<L: Lanes<Elem = f32>>(tail: &mut [f32], v: L) {
     for (d, s) in tail.iter_mut().zip(v.to_array().as_ref()) {
         *d = *s;
     }
@@ -183,7 +168,7 @@ fn store_partial<L: Lanes<Elem = f32>>(tail: &mut [f32], v: L) {
 /// The vectors of the partial group at the end: the remaining whole chunks,
 /// then the padded tail, then pad vectors.
 #[inline(always)]
-fn last_group<L: Lanes<Elem = f32>, const K: usize>(chunks: &[L::Array], tail: &[f32], pad: f32) -> [L; K] {
+pub(crate) fn last_group<L: Lanes<Elem = f32>, const K: usize>(chunks: &[L::Array], tail: &[f32], pad: f32) -> [L; K] {
     let mut g = [L::splat(pad); K];
     let mut it = g.iter_mut();
     // `chunks` first: zip must not take a slot from `it` when `chunks` is done.
@@ -197,7 +182,11 @@ fn last_group<L: Lanes<Elem = f32>, const K: usize>(chunks: &[L::Array], tail: &
 }
 
 #[inline(always)]
-fn store_last_group<L: Lanes<Elem = f32>, const K: usize>(chunks: &mut [L::Array], tail: &mut [f32], g: [L; K]) {
+pub(crate) fn store_last_group<L: Lanes<Elem = f32>, const K: usize>(
+    chunks: &mut [L::Array],
+    tail: &mut [f32],
+    g: [L; K],
+) {
     let mut it = g.into_iter();
     for (c, v) in chunks.iter_mut().zip(&mut it) {
         *c = v.to_array();
@@ -208,134 +197,190 @@ fn store_last_group<L: Lanes<Elem = f32>, const K: usize>(chunks: &mut [L::Array
 }
 
 #[inline(always)]
-fn load_group<L: Lanes, const K: usize>(c: &[L::Array; K]) -> [L; K] {
-    c.map(|a| L::load(&a))
+pub(crate) fn load_group<L: Lanes, const K: usize>(c: &[L::Array; K]) -> [L; K] {
+    let mut g = [L::splat_zero(); K];
+    for (v, a) in g.iter_mut().zip(c) {
+        *v = L::load(a);
+    }
+    g
 }
 
 #[inline(always)]
-fn store_group<L: Lanes, const K: usize>(c: &mut [L::Array; K], g: [L; K]) {
+pub(crate) fn store_group<L: Lanes, const K: usize>(c: &mut [L::Array; K], g: [L; K]) {
     for (d, v) in c.iter_mut().zip(g) {
         *d = v.to_array();
     }
 }
 
-/// Calls `f` on every group of `x` (read only).
-#[inline(always)]
-pub(crate) fn for_groups<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], pad: f32, mut f: impl FnMut([L; K])) {
-    let (chunks, tail) = L::chunks(x);
-    let (groups, rest) = chunks.as_chunks::<K>();
-    for g in groups {
-        f(load_group(g));
-    }
-    if !rest.is_empty() || !tail.is_empty() {
-        f(last_group(rest, tail, pad));
-    }
+// The loops over a row, as macros: a closure would be compiled as a
+// function of its own, without the `#[target_feature]`s of the dispatch
+// wrapper that the kernel is inlined into, so its intrinsics could not
+// inline and LLVM left it (and them) as calls in the hot loop. The body
+// is pasted once; the last, padded group goes through the same body.
+// `$L` and `$K` are the backend and the unroll.
+
+/// `f(x[i], ...)` element-wise over an array of vectors: `each!(g, |v| v * r)`.
+macro_rules! each {
+    ($g:expr, |$v:ident| $e:expr) => {{
+        let mut out = $g;
+        for slot in out.iter_mut() {
+            let $v = *slot;
+            *slot = $e;
+        }
+        out
+    }};
 }
 
-/// Calls `f` on every pair of groups of `a` and `b` (same length; read only).
-#[inline(always)]
-pub(crate) fn zip_groups<L: Lanes<Elem = f32>, const K: usize>(
-    a: &[f32],
-    pad_a: f32,
-    b: &[f32],
-    pad_b: f32,
-    mut f: impl FnMut([L; K], [L; K]),
-) {
-    let (ca, ta) = L::chunks(a);
-    let (cb, tb) = L::chunks(b);
-    let (ga, ra) = ca.as_chunks::<K>();
-    let (gb, rb) = cb.as_chunks::<K>();
-    for (x, y) in ga.iter().zip(gb) {
-        f(load_group(x), load_group(y));
-    }
-    if !ra.is_empty() || !ta.is_empty() {
-        f(last_group(ra, ta, pad_a), last_group(rb, tb, pad_b));
-    }
+/// Runs `body` on every group of `[L; K]` of `x` (read only).
+macro_rules! for_groups {
+    ($L:ty, $K:expr; $x:expr, $pad:expr, |$g:ident| $body:expr) => {{
+        let (chunks, tail) = <$L as $crate::lanes::Lanes>::chunks($x);
+        let (groups, rest) = chunks.as_chunks::<$K>();
+        let n = groups.len() + usize::from(!rest.is_empty() || !tail.is_empty());
+        let mut it = groups.iter();
+        for _ in 0..n {
+            let $g: [$L; $K] = match it.next() {
+                Some(c) => $crate::lanes::load_group::<$L, $K>(c),
+                None => $crate::lanes::last_group::<$L, $K>(rest, tail, $pad),
+            };
+            $body;
+        }
+    }};
 }
 
-/// `out = f(x)` group by group (`out.len() == x.len()`).
-#[inline(always)]
-pub(crate) fn map_groups<L: Lanes<Elem = f32>, const K: usize>(
-    x: &[f32],
-    out: &mut [f32],
-    pad: f32,
-    mut f: impl FnMut([L; K]) -> [L; K],
-) {
-    let (cx, tx) = L::chunks(x);
-    let (co, to) = L::chunks_mut(out);
-    let (gx, rx) = cx.as_chunks::<K>();
-    let (go, ro) = co.as_chunks_mut::<K>();
-    for (x, o) in gx.iter().zip(go) {
-        store_group(o, f(load_group(x)));
-    }
-    if !rx.is_empty() || !tx.is_empty() {
-        store_last_group(ro, to, f(last_group(rx, tx, pad)));
-    }
+/// Runs `body` on every pair of groups of `a` and `b` (same length).
+macro_rules! zip_groups {
+    ($L:ty, $K:expr; $a:expr, $pad_a:expr, $b:expr, $pad_b:expr, |$g:ident, $h:ident| $body:expr) => {{
+        let (ca, ta) = <$L as $crate::lanes::Lanes>::chunks($a);
+        let (cb, tb) = <$L as $crate::lanes::Lanes>::chunks($b);
+        let (ga, ra) = ca.as_chunks::<$K>();
+        let (gb, rb) = cb.as_chunks::<$K>();
+        let n = ga.len() + usize::from(!ra.is_empty() || !ta.is_empty());
+        let (mut ia, mut ib) = (ga.iter(), gb.iter());
+        for _ in 0..n {
+            let ($g, $h): ([$L; $K], [$L; $K]) = match (ia.next(), ib.next()) {
+                (Some(x), Some(y)) => (
+                    $crate::lanes::load_group::<$L, $K>(x),
+                    $crate::lanes::load_group::<$L, $K>(y),
+                ),
+                _ => (
+                    $crate::lanes::last_group::<$L, $K>(ra, ta, $pad_a),
+                    $crate::lanes::last_group::<$L, $K>(rb, tb, $pad_b),
+                ),
+            };
+            $body;
+        }
+    }};
 }
 
-/// `x = f(x)` group by group.
-#[inline(always)]
-pub(crate) fn map_groups_in_place<L: Lanes<Elem = f32>, const K: usize>(
-    x: &mut [f32],
-    pad: f32,
-    mut f: impl FnMut([L; K]) -> [L; K],
-) {
-    let (cx, tx) = L::chunks_mut(x);
-    let (gx, rx) = cx.as_chunks_mut::<K>();
-    for g in gx {
-        let r = f(load_group(g));
-        store_group(g, r);
-    }
-    if !rx.is_empty() || !tx.is_empty() {
-        let r = f(last_group(rx, tx, pad));
-        store_last_group(rx, tx, r);
-    }
+/// `out = body(x)` group by group (`out.len() == x.len()`).
+macro_rules! map_groups {
+    ($L:ty, $K:expr; $x:expr, $out:expr, $pad:expr, |$g:ident| $body:expr) => {{
+        let (cx, tx) = <$L as $crate::lanes::Lanes>::chunks($x);
+        let (co, to) = <$L as $crate::lanes::Lanes>::chunks_mut($out);
+        let (gx, rx) = cx.as_chunks::<$K>();
+        let (go, ro) = co.as_chunks_mut::<$K>();
+        let n = gx.len() + usize::from(!rx.is_empty() || !tx.is_empty());
+        let (mut ix, mut io) = (gx.iter(), go.iter_mut());
+        for _ in 0..n {
+            let o = io.next();
+            let $g: [$L; $K] = match ix.next() {
+                Some(c) => $crate::lanes::load_group::<$L, $K>(c),
+                None => $crate::lanes::last_group::<$L, $K>(rx, tx, $pad),
+            };
+            let r: [$L; $K] = $body;
+            match o {
+                Some(o) => $crate::lanes::store_group::<$L, $K>(o, r),
+                None => $crate::lanes::store_last_group::<$L, $K>(&mut *ro, &mut *to, r),
+            }
+        }
+    }};
 }
 
-/// `out = f(x, y)` group by group (all three the same length).
-#[inline(always)]
-pub(crate) fn zip_map_groups<L: Lanes<Elem = f32>, const K: usize>(
-    x: &[f32],
-    pad_x: f32,
-    y: &[f32],
-    pad_y: f32,
-    out: &mut [f32],
-    mut f: impl FnMut([L; K], [L; K]) -> [L; K],
-) {
-    let (cx, tx) = L::chunks(x);
-    let (cy, ty) = L::chunks(y);
-    let (co, to) = L::chunks_mut(out);
-    let (gx, rx) = cx.as_chunks::<K>();
-    let (gy, ry) = cy.as_chunks::<K>();
-    let (go, ro) = co.as_chunks_mut::<K>();
-    for ((a, b), o) in gx.iter().zip(gy).zip(go) {
-        store_group(o, f(load_group(a), load_group(b)));
-    }
-    if !rx.is_empty() || !tx.is_empty() {
-        let r = f(last_group(rx, tx, pad_x), last_group(ry, ty, pad_y));
-        store_last_group(ro, to, r);
-    }
+/// `x = body(x)` group by group.
+macro_rules! map_groups_in_place {
+    ($L:ty, $K:expr; $x:expr, $pad:expr, |$g:ident| $body:expr) => {{
+        let (cx, tx) = <$L as $crate::lanes::Lanes>::chunks_mut($x);
+        let (gx, rx) = cx.as_chunks_mut::<$K>();
+        let n = gx.len() + usize::from(!rx.is_empty() || !tx.is_empty());
+        let mut it = gx.iter_mut();
+        for _ in 0..n {
+            let c = it.next();
+            let $g: [$L; $K] = match &c {
+                Some(c) => $crate::lanes::load_group::<$L, $K>(c),
+                None => $crate::lanes::last_group::<$L, $K>(&*rx, &*tx, $pad),
+            };
+            let r: [$L; $K] = $body;
+            match c {
+                Some(c) => $crate::lanes::store_group::<$L, $K>(c, r),
+                None => $crate::lanes::store_last_group::<$L, $K>(&mut *rx, &mut *tx, r),
+            }
+        }
+    }};
 }
 
-/// `x = f(x, y)` group by group (`x.len() == y.len()`).
-#[inline(always)]
-pub(crate) fn zip_map_groups_in_place<L: Lanes<Elem = f32>, const K: usize>(
-    x: &mut [f32],
-    pad_x: f32,
-    y: &[f32],
-    pad_y: f32,
-    mut f: impl FnMut([L; K], [L; K]) -> [L; K],
-) {
-    let (cx, tx) = L::chunks_mut(x);
-    let (cy, ty) = L::chunks(y);
-    let (gx, rx) = cx.as_chunks_mut::<K>();
-    let (gy, ry) = cy.as_chunks::<K>();
-    for (a, b) in gx.iter_mut().zip(gy) {
-        let r = f(load_group(a), load_group(b));
-        store_group(a, r);
-    }
-    if !rx.is_empty() || !tx.is_empty() {
-        let r = f(last_group(rx, tx, pad_x), last_group(ry, ty, pad_y));
-        store_last_group(rx, tx, r);
-    }
+/// `out = body(x, y)` group by group (all three the same length).
+macro_rules! zip_map_groups {
+    ($L:ty, $K:expr; $x:expr, $pad_x:expr, $y:expr, $pad_y:expr, $out:expr, |$g:ident, $h:ident| $body:expr) => {{
+        let (cx, tx) = <$L as $crate::lanes::Lanes>::chunks($x);
+        let (cy, ty) = <$L as $crate::lanes::Lanes>::chunks($y);
+        let (co, to) = <$L as $crate::lanes::Lanes>::chunks_mut($out);
+        let (gx, rx) = cx.as_chunks::<$K>();
+        let (gy, ry) = cy.as_chunks::<$K>();
+        let (go, ro) = co.as_chunks_mut::<$K>();
+        let n = gx.len() + usize::from(!rx.is_empty() || !tx.is_empty());
+        let (mut ix, mut iy, mut io) = (gx.iter(), gy.iter(), go.iter_mut());
+        for _ in 0..n {
+            let o = io.next();
+            let ($g, $h): ([$L; $K], [$L; $K]) = match (ix.next(), iy.next()) {
+                (Some(a), Some(b)) => (
+                    $crate::lanes::load_group::<$L, $K>(a),
+                    $crate::lanes::load_group::<$L, $K>(b),
+                ),
+                _ => (
+                    $crate::lanes::last_group::<$L, $K>(rx, tx, $pad_x),
+                    $crate::lanes::last_group::<$L, $K>(ry, ty, $pad_y),
+                ),
+            };
+            let r: [$L; $K] = $body;
+            match o {
+                Some(o) => $crate::lanes::store_group::<$L, $K>(o, r),
+                None => $crate::lanes::store_last_group::<$L, $K>(&mut *ro, &mut *to, r),
+            }
+        }
+    }};
 }
+
+/// `x = body(x, y)` group by group (`x.len() == y.len()`).
+macro_rules! zip_map_groups_in_place {
+    ($L:ty, $K:expr; $x:expr, $pad_x:expr, $y:expr, $pad_y:expr, |$g:ident, $h:ident| $body:expr) => {{
+        let (cx, tx) = <$L as $crate::lanes::Lanes>::chunks_mut($x);
+        let (cy, ty) = <$L as $crate::lanes::Lanes>::chunks($y);
+        let (gx, rx) = cx.as_chunks_mut::<$K>();
+        let (gy, ry) = cy.as_chunks::<$K>();
+        let n = gx.len() + usize::from(!rx.is_empty() || !tx.is_empty());
+        let (mut ix, mut iy) = (gx.iter_mut(), gy.iter());
+        for _ in 0..n {
+            let c = ix.next();
+            let ($g, $h): ([$L; $K], [$L; $K]) = match (&c, iy.next()) {
+                (Some(a), Some(b)) => (
+                    $crate::lanes::load_group::<$L, $K>(a),
+                    $crate::lanes::load_group::<$L, $K>(b),
+                ),
+                _ => (
+                    $crate::lanes::last_group::<$L, $K>(&*rx, &*tx, $pad_x),
+                    $crate::lanes::last_group::<$L, $K>(ry, ty, $pad_y),
+                ),
+            };
+            let r: [$L; $K] = $body;
+            match c {
+                Some(c) => $crate::lanes::store_group::<$L, $K>(c, r),
+                None => $crate::lanes::store_last_group::<$L, $K>(&mut *rx, &mut *tx, r),
+            }
+        }
+    }};
+}
+
+pub(crate) use {
+    each, for_groups, map_groups, map_groups_in_place, zip_groups, zip_map_groups, zip_map_groups_in_place,
+};

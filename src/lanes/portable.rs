@@ -29,6 +29,10 @@ impl Lanes for f32x4 {
         f32x4::splat(v)
     }
     #[inline(always)]
+    fn splat_zero() -> Self {
+        f32x4::splat(0.0)
+    }
+    #[inline(always)]
     fn load(a: &[f32; 4]) -> Self {
         f32x4::from(*a)
     }

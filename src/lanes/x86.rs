@@ -80,6 +80,10 @@ impl Lanes for Avx2 {
         feat!(Avx2(_mm256_set1_ps(v)))
     }
     #[inline(always)]
+    fn splat_zero() -> Self {
+        feat!(Avx2(_mm256_setzero_ps()))
+    }
+    #[inline(always)]
     fn load(a: &[f32; 8]) -> Self {
         // SAFETY: `a` is 8 readable floats (unaligned load); the feature by
         // the module invariant.
@@ -212,6 +216,10 @@ impl Lanes for Avx512 {
     #[inline(always)]
     fn splat(v: f32) -> Self {
         feat!(Avx512(_mm512_set1_ps(v)))
+    }
+    #[inline(always)]
+    fn splat_zero() -> Self {
+        feat!(Avx512(_mm512_setzero_ps()))
     }
     #[inline(always)]
     fn load(a: &[f32; 16]) -> Self {

@@ -26,7 +26,7 @@
 
 use crate::accum::{ExpSplit, Sum, has_nan, max_fast};
 use crate::exp::exp_neg;
-use crate::lanes::{Lanes, for_groups, map_groups, map_groups_in_place, zip_groups};
+use crate::lanes::{Lanes, each, for_groups, map_groups, map_groups_in_place, zip_groups};
 
 /// Values per block: 1 KiB, so a block read for its max is still in L1
 /// when its exps are computed (measured: 256 to 1024 perform alike).
@@ -186,7 +186,7 @@ fn scale_segments<L: Lanes<Elem = f32>, const K: usize>(out: &mut [f32], segs: &
         };
         if let Some(part) = out.get_mut(g.start..end) {
             let fv = L::splat(f);
-            map_groups_in_place(part, 0.0, |v: [L; K]| v.map(|e| e * fv));
+            map_groups_in_place!(L, K; part, 0.0, |g| each!(g, |e| e * fv));
         }
     }
 }
@@ -220,8 +220,8 @@ pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut
     for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
         let rest = x.get(pos..).unwrap_or(&[]);
         match st.enter(pos, xb.len(), rest) {
-            Step::Store(rv) => map_groups(xb, ob, f32::NEG_INFINITY, |g: [L; K]| {
-                let e = g.map(|v| exp_neg(v - rv));
+            Step::Store(rv) => map_groups!(L, K; xb, ob, f32::NEG_INFINITY, |g| {
+                let e = each!(g, |v| exp_neg(v - rv));
                 st.sum.add(e);
                 e
             }),
@@ -253,8 +253,8 @@ pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f3
         match st.enter(pos, len, rest) {
             Step::Store(rv) => {
                 if let Some(b) = rest.get_mut(..len) {
-                    map_groups_in_place(b, f32::NEG_INFINITY, |g: [L; K]| {
-                        let e = g.map(|v| exp_neg(v - rv));
+                    map_groups_in_place!(L, K; b, f32::NEG_INFINITY, |g| {
+                        let e = each!(g, |v| exp_neg(v - rv));
                         st.sum.add(e);
                         e
                     });
@@ -342,11 +342,10 @@ pub(crate) fn one_pass<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], labels: 
             r = mb;
             rv = L::splat(r);
         }
-        let mut body = |g: [L; K]| split.add(g.map(|v| v - rv));
         match yb {
-            None => for_groups(xb, f32::NEG_INFINITY, body),
-            Some(yb) => zip_groups(xb, f32::NEG_INFINITY, yb, 0.0, |g: [L; K], y: [L; K]| {
-                body(g);
+            None => for_groups!(L, K; xb, f32::NEG_INFINITY, |g| split.add(each!(g, |v| v - rv))),
+            Some(yb) => zip_groups!(L, K; xb, f32::NEG_INFINITY, yb, 0.0, |g, y| {
+                split.add(each!(g, |v| v - rv));
                 let zero = L::splat(0.0);
                 let mut yds = [zero; K];
                 for ((o, v), w) in yds.iter_mut().zip(g).zip(y) {

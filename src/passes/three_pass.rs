@@ -8,7 +8,7 @@ use super::{copy, dense_loss, limits, softmax_special};
 use crate::accum::{ExpSplit, Sum, exp_sum_split, has_nan, log_normaliser, max_fast, neumaier};
 use crate::exp::exp_neg;
 use crate::lanes::{
-    Lanes, for_groups, map_groups, map_groups_in_place, zip_groups, zip_map_groups, zip_map_groups_in_place,
+    Lanes, each, for_groups, map_groups, map_groups_in_place, zip_groups, zip_map_groups, zip_map_groups_in_place,
 };
 
 /// Pass 3 of softmax: `out *= 1/S`, or all NaN when a NaN reached `S`.
@@ -19,7 +19,7 @@ fn scale<L: Lanes<Elem = f32>, const K: usize>(out: &mut [f32], s: f32) {
         return;
     }
     let r = L::splat(1.0 / s);
-    map_groups_in_place(out, 0.0, |g: [L; K]| g.map(|v| v * r));
+    map_groups_in_place!(L, K; out, 0.0, |g| each!(g, |v| v * r));
 }
 
 /// The 3-pass reload softmax (`out.len() == x.len()`).
@@ -33,8 +33,8 @@ pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut
     }
     let mv = L::splat(m);
     let mut s = Sum::<L, K>::new();
-    map_groups(x, out, f32::NEG_INFINITY, |g: [L; K]| {
-        let e = g.map(|v| exp_neg(v - mv));
+    map_groups!(L, K; x, out, f32::NEG_INFINITY, |g| {
+        let e = each!(g, |v| exp_neg(v - mv));
         s.add(e);
         e
     });
@@ -51,8 +51,8 @@ pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f3
     }
     let mv = L::splat(m);
     let mut s = Sum::<L, K>::new();
-    map_groups_in_place(x, f32::NEG_INFINITY, |g: [L; K]| {
-        let e = g.map(|v| exp_neg(v - mv));
+    map_groups_in_place!(L, K; x, f32::NEG_INFINITY, |g| {
+        let e = each!(g, |v| exp_neg(v - mv));
         s.add(e);
         e
     });
@@ -95,14 +95,14 @@ pub(crate) fn logsumexp_special(x: &[f32]) -> f32 {
 #[inline(always)]
 pub(crate) fn log_softmax_apply<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32], m: f32, l: f32) {
     let (mv, lv) = (L::splat(m), L::splat(l));
-    map_groups(x, out, 0.0, |g: [L; K]| g.map(|v| (v - mv) - lv));
+    map_groups!(L, K; x, out, 0.0, |g| each!(g, |v| (v - mv) - lv));
 }
 
 /// [`log_softmax_apply`] in place.
 #[inline(always)]
 pub(crate) fn log_softmax_apply_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32], m: f32, l: f32) {
     let (mv, lv) = (L::splat(m), L::splat(l));
-    map_groups_in_place(x, 0.0, |g: [L; K]| g.map(|v| (v - mv) - lv));
+    map_groups_in_place!(L, K; x, 0.0, |g| each!(g, |v| (v - mv) - lv));
 }
 
 /// Dense softmax cross-entropy of a validated, non-empty row in two passes:
@@ -125,25 +125,25 @@ pub(crate) fn dense_row<L: Lanes<Elem = f32>, const K: usize>(
     let mut ysum = Sum::<L, K>::new();
     let mut yd = Sum::<L, K>::new();
     let mut grad = grad;
-    {
-        // 0 * -inf := 0: y * d is 0 where y == 0, or where d == 0 (an
-        // infinite label on the max: its term is y * L, in Y * L).
-        let mut body = |x: [L; K], y: [L; K]| -> [L; K] {
-            let d = x.map(|v| v - mv);
+    // One pass: the exps (stored when a gradient is wanted), the two parts
+    // of S, sum(y) and sum(y * d). 0 * -inf := 0: y * d is 0 where y == 0,
+    // or where d == 0 (an infinite label on the max: its term is y * L, in
+    // Y * L).
+    macro_rules! body {
+        ($x:ident, $y:ident) => {{
+            let d = each!($x, |v| v - mv);
             let mut yds = [zero; K];
-            for ((o, d), y) in yds.iter_mut().zip(d).zip(y) {
+            for ((o, d), y) in yds.iter_mut().zip(d).zip($y) {
                 *o = L::zero_where(y.eq(zero) | d.eq(zero), y * d);
             }
-            ysum.add(y);
+            ysum.add($y);
             yd.add(yds);
             split.add_exps(d)
-        };
-        match grad.as_deref_mut() {
-            Some(g) => zip_map_groups(logits, f32::NEG_INFINITY, labels, 0.0, g, &mut body),
-            None => zip_groups(logits, f32::NEG_INFINITY, labels, 0.0, |x: [L; K], y: [L; K]| {
-                body(x, y);
-            }),
-        }
+        }};
+    }
+    match grad.as_deref_mut() {
+        Some(g) => zip_map_groups!(L, K; logits, f32::NEG_INFINITY, labels, 0.0, g, |x, y| body!(x, y)),
+        None => zip_groups!(L, K; logits, f32::NEG_INFINITY, labels, 0.0, |x, y| body!(x, y)),
     }
     let (small, ties) = split.finish();
     let y_total = ysum.finish();
@@ -152,7 +152,7 @@ pub(crate) fn dense_row<L: Lanes<Elem = f32>, const K: usize>(
     if let Some(g) = grad {
         // grad_i = (Y / S) * e_i - y_i; a NaN in S or Y spreads to every entry.
         let c = L::splat(y_total / (small + ties));
-        zip_map_groups_in_place(g, 0.0, labels, 0.0, |e: [L; K], y: [L; K]| {
+        zip_map_groups_in_place!(L, K; g, 0.0, labels, 0.0, |e, y| {
             let mut out = [zero; K];
             for ((o, e), y) in out.iter_mut().zip(e).zip(y) {
                 *o = c.mul_sub(e, y);
@@ -203,14 +203,9 @@ pub(crate) fn sparse_row<L: Lanes<Elem = f32>, const K: usize>(
     let mv = L::splat(m);
     let mut split = ExpSplit::<L, K>::new();
     let mut grad = grad;
-    {
-        let mut body = |x: [L; K]| -> [L; K] { split.add_exps(x.map(|v| v - mv)) };
-        match grad.as_deref_mut() {
-            Some(g) => map_groups(logits, g, f32::NEG_INFINITY, &mut body),
-            None => for_groups(logits, f32::NEG_INFINITY, |x: [L; K]| {
-                body(x);
-            }),
-        }
+    match grad.as_deref_mut() {
+        Some(g) => map_groups!(L, K; logits, g, f32::NEG_INFINITY, |x| split.add_exps(each!(x, |v| v - mv))),
+        None => for_groups!(L, K; logits, f32::NEG_INFINITY, |x| split.add_exps(each!(x, |v| v - mv))),
     }
     let (small, ties) = split.finish();
     let d_label = x_label - m;
@@ -218,7 +213,7 @@ pub(crate) fn sparse_row<L: Lanes<Elem = f32>, const K: usize>(
     if let Some(g) = grad {
         let s = small + ties;
         let r = L::splat(1.0 / s);
-        map_groups_in_place(g, 0.0, |e: [L; K]| e.map(|v| v * r));
+        map_groups_in_place!(L, K; g, 0.0, |e| each!(e, |v| v * r));
         if let Some(gl) = g.get_mut(label) {
             // softmax_label - 1 = -(S - e_label) / S, without cancellation:
             // at the arg-max S - e_label is `small + (ties - 1)`.
