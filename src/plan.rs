@@ -90,21 +90,39 @@ fn long_row(len: usize, from: usize) -> bool {
     }
 }
 
+/// Whether a row of `len` values takes the one-vector-per-step form of a
+/// kernel unrolled `K` times: below `2 K` vectors the last group's pad
+/// vectors (up to `K - 1` whole vectors of exps computed and discarded)
+/// would cost more than the independent accumulators save.
+#[inline(always)]
+const fn short<L: Lanes, const K: usize>(len: usize) -> bool {
+    K > 1 && len < 2 * K * L::LANES
+}
+
 /// `out = exp(x)` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn exp<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
+    if short::<L, K>(x.len()) {
+        return exp::<L, 1>(x, out);
+    }
     map_groups!(L, K; x, out, 0.0, |g| each!(g, |v| exp_any(v)));
 }
 
 /// `max(x)`, NaN if any is NaN.
 #[inline(always)]
 pub(crate) fn max<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
+    if short::<L, K>(x.len()) {
+        return max::<L, 1>(x);
+    }
     crate::accum::max_checked::<L, K>(x)
 }
 
 /// `softmax` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
+    if short::<L, K>(x.len()) {
+        return softmax::<L, 1>(x, out);
+    }
     if long_row(x.len(), crossovers::<L>().softmax_blocked_from) {
         blocked::softmax::<L, K>(x, out);
     } else {
@@ -115,6 +133,9 @@ pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut
 /// `softmax` in place.
 #[inline(always)]
 pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32]) {
+    if short::<L, K>(x.len()) {
+        return softmax_in_place::<L, 1>(x);
+    }
     if long_row(x.len(), crossovers::<L>().softmax_in_place_blocked_from) {
         blocked::softmax_in_place::<L, K>(x);
     } else {
@@ -137,6 +158,9 @@ fn log_sum<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> Option<(f32, f32)
 /// `logsumexp(x)`.
 #[inline(always)]
 pub(crate) fn logsumexp<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
+    if short::<L, K>(x.len()) {
+        return logsumexp::<L, 1>(x);
+    }
     match log_sum::<L, K>(x) {
         Some((m, l)) => m + l,
         None => three_pass::logsumexp_special(x),
@@ -146,6 +170,9 @@ pub(crate) fn logsumexp<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 
 /// `log_softmax` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn log_softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
+    if short::<L, K>(x.len()) {
+        return log_softmax::<L, 1>(x, out);
+    }
     match log_sum::<L, K>(x) {
         Some((m, l)) => three_pass::log_softmax_apply::<L, K>(x, out, m, l),
         None => {
@@ -158,6 +185,9 @@ pub(crate) fn log_softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: 
 /// `log_softmax` in place.
 #[inline(always)]
 pub(crate) fn log_softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32]) {
+    if short::<L, K>(x.len()) {
+        return log_softmax_in_place::<L, 1>(x);
+    }
     match log_sum::<L, K>(x) {
         Some((m, l)) => three_pass::log_softmax_apply_in_place::<L, K>(x, m, l),
         None => {
@@ -175,6 +205,9 @@ pub(crate) fn dense_row<L: Lanes<Elem = f32>, const K: usize>(
     labels: &[f32],
     grad: Option<&mut [f32]>,
 ) -> f32 {
+    if short::<L, K>(logits.len()) {
+        return dense_row::<L, 1>(logits, labels, grad);
+    }
     if grad.is_none()
         && long_row(logits.len(), crossovers::<L>().log_sum_one_pass_from)
         && let Some(p) = blocked::one_pass::<L, K>(logits, Some(labels))
@@ -193,6 +226,9 @@ pub(crate) fn sparse_row<L: Lanes<Elem = f32>, const K: usize>(
     label: usize,
     grad: Option<&mut [f32]>,
 ) -> f32 {
+    if short::<L, K>(logits.len()) {
+        return sparse_row::<L, 1>(logits, label, grad);
+    }
     if grad.is_none()
         && long_row(logits.len(), crossovers::<L>().log_sum_one_pass_from)
         && let Some(&x_label) = logits.get(label)

@@ -24,8 +24,9 @@ export CARGO_TARGET_WASM32_WASIP1_RUNNER="node --experimental-wasi-unstable-prev
 # The exhaustive exp test checks every k-th f32 bit pattern, on one thread
 # (wasm32-wasip1 has none to spawn): an odd stride still walks every binade
 # and, coprime to 2^j, every pattern of the low mantissa bits. Stride 7
-# takes 5 s; SOFTMAX_SIMD_EXP_STRIDE=1 (all 2^32 patterns) takes 32 s.
-export SOFTMAX_SIMD_EXP_STRIDE="${SOFTMAX_SIMD_EXP_STRIDE:-7}"
+# took 5 s; CI checks all 2^32 patterns (stride 1, 32 s): every backend
+# passes the exhaustive test.
+export SOFTMAX_SIMD_EXP_STRIDE="${SOFTMAX_SIMD_EXP_STRIDE:-1}"
 
 section "cargo test --release --target wasm32-wasip1, +simd128 (Node $(node --version) WASI, exp stride $SOFTMAX_SIMD_EXP_STRIDE)"
 # --nocapture: wasm32-wasip1 aborts on a panic, which loses libtest's

@@ -186,6 +186,7 @@ pub mod testing {
 
     /// The backends this CPU (and OS) can run, best first, by the names
     /// [`backend`](crate::backend) reports.
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn backends() -> impl Iterator<Item = &'static str> {
         Backend::ALL
             .iter()
@@ -197,6 +198,7 @@ pub mod testing {
     /// Forces backend `name`; `false` (nothing changed) if it is unknown,
     /// this CPU cannot run it, or the build fixed the choice at compile time
     /// (target features including `avx512f`).
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn force_backend(name: &str) -> bool {
         force(name)
     }
@@ -206,6 +208,7 @@ pub mod testing {
     /// length, `"auto"` for the planned crossovers; `false` for another
     /// name. Bare-metal builds have no long structures: `"long"` is
     /// accepted there but changes nothing.
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn force_structure(name: &str) -> bool {
         let s = match name {
             "auto" => plan::AUTO,
@@ -218,6 +221,7 @@ pub mod testing {
     }
 
     /// The forced structure's name.
+    #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn structure() -> &'static str {
         match plan::structure() {
             plan::SHORT => "short",

@@ -62,6 +62,12 @@ pub(crate) trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Out
     fn load(a: &Self::Array) -> Self;
     /// The lanes as an array.
     fn to_array(self) -> Self::Array;
+    /// The first `tail.len()` lanes from `tail` (shorter than one vector),
+    /// the rest `pad`: a masked load where the backend has one.
+    fn load_partial(tail: &[Self::Elem], pad: Self::Elem) -> Self;
+    /// Stores the first `tail.len()` lanes into `tail` (shorter than one
+    /// vector): a masked store where the backend has one.
+    fn store_partial(self, tail: &mut [Self::Elem]);
     /// `x` as whole arrays and the remainder (shorter than one vector).
     fn chunks(x: &[Self::Elem]) -> (&[Self::Array], &[Self::Elem]);
     /// [`chunks`](Lanes::chunks), mutable.
@@ -149,6 +155,8 @@ pub(crate) fn count_total<L: Lanes, const K: usize>(counts: [L::Counts; K]) -> f
     L::counts_total(c) as f32
 }
 
+/// [`Lanes::load_partial`] by a copy into a padded array (backends
+/// without a masked load).
 #[inline(always)]
 pub(crate) fn padded<L: Lanes<Elem = f32>>(tail: &[f32], pad: f32) -> L {
     let mut buf = L::splat(pad).to_array();
@@ -158,8 +166,9 @@ pub(crate) fn padded<L: Lanes<Elem = f32>>(tail: &[f32], pad: f32) -> L {
     L::load(&buf)
 }
 
+/// [`Lanes::store_partial`] by a copy out of the lanes' array.
 #[inline(always)]
-pub(crate) fn store_partial<L: Lanes<Elem = f32>>(tail: &mut [f32], v: L) {
+pub(crate) fn copy_partial<L: Lanes<Elem = f32>>(tail: &mut [f32], v: L) {
     for (d, s) in tail.iter_mut().zip(v.to_array().as_ref()) {
         *d = *s;
     }
@@ -175,8 +184,10 @@ pub(crate) fn last_group<L: Lanes<Elem = f32>, const K: usize>(chunks: &[L::Arra
     for (c, d) in chunks.iter().zip(&mut it) {
         *d = L::load(c);
     }
-    if let Some(d) = it.next() {
-        *d = padded(tail, pad);
+    if let Some(d) = it.next()
+        && !tail.is_empty()
+    {
+        *d = L::load_partial(tail, pad);
     }
     g
 }
@@ -191,8 +202,10 @@ pub(crate) fn store_last_group<L: Lanes<Elem = f32>, const K: usize>(
     for (c, v) in chunks.iter_mut().zip(&mut it) {
         *c = v.to_array();
     }
-    if let Some(v) = it.next() {
-        store_partial(tail, v);
+    if let Some(v) = it.next()
+        && !tail.is_empty()
+    {
+        v.store_partial(tail);
     }
 }
 

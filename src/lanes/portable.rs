@@ -2,7 +2,7 @@
 //! (SSE2 on x86_64, NEON on aarch64, simd128 on wasm32 with that feature,
 //! plain `[f32; 4]` arrays elsewhere, Cortex-M included). No `unsafe`.
 
-use super::Lanes;
+use super::{Lanes, copy_partial, padded};
 use wide::{f32x4, u32x4};
 
 /// What `wide::f32x4` compiles to in this build.
@@ -39,6 +39,14 @@ impl Lanes for f32x4 {
     #[inline(always)]
     fn to_array(self) -> [f32; 4] {
         f32x4::to_array(self)
+    }
+    #[inline(always)]
+    fn load_partial(tail: &[f32], pad: f32) -> Self {
+        padded(tail, pad)
+    }
+    #[inline(always)]
+    fn store_partial(self, tail: &mut [f32]) {
+        copy_partial(tail, self);
     }
     #[inline(always)]
     fn chunks(x: &[f32]) -> (&[[f32; 4]], &[f32]) {

@@ -98,6 +98,22 @@ impl Lanes for Avx2 {
         a
     }
     #[inline(always)]
+    fn load_partial(tail: &[f32], pad: f32) -> Self {
+        let m = mask8(tail.len());
+        // SAFETY: lanes at or past `tail.len()` are masked off, and a
+        // masked-off lane is neither read nor faulted on (`vmaskmovps`);
+        // the feature by the module invariant.
+        let v = unsafe { _mm256_maskload_ps(tail.as_ptr(), m) };
+        feat!(Avx2(_mm256_blendv_ps(_mm256_set1_ps(pad), v, _mm256_castsi256_ps(m))))
+    }
+    #[inline(always)]
+    fn store_partial(self, tail: &mut [f32]) {
+        let m = mask8(tail.len());
+        // SAFETY: lanes at or past `tail.len()` are masked off and not
+        // written; the feature by the module invariant.
+        unsafe { _mm256_maskstore_ps(tail.as_mut_ptr(), m, self.0) };
+    }
+    #[inline(always)]
     fn chunks(x: &[f32]) -> (&[[f32; 8]], &[f32]) {
         x.as_chunks::<8>()
     }
@@ -174,6 +190,22 @@ impl Lanes for Avx2 {
     }
 }
 
+/// All ones in the lanes below `len` (at most 8), zero above.
+#[inline(always)]
+fn mask8(len: usize) -> __m256i {
+    let len = len.min(8) as i32;
+    feat!(_mm256_cmpgt_epi32(
+        _mm256_set1_epi32(len),
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+    ))
+}
+
+/// The bits of the lanes below `len` (at most 16).
+#[inline(always)]
+fn mask16(len: usize) -> __mmask16 {
+    ((1u32 << len.min(16)) - 1) as __mmask16
+}
+
 /// Sixteen `f32` lanes in a zmm register.
 #[derive(Clone, Copy)]
 pub(crate) struct Avx512(__m512);
@@ -234,6 +266,21 @@ impl Lanes for Avx512 {
         // by the module invariant.
         unsafe { _mm512_storeu_ps(a.as_mut_ptr(), self.0) };
         a
+    }
+    #[inline(always)]
+    fn load_partial(tail: &[f32], pad: f32) -> Self {
+        let k = mask16(tail.len());
+        // SAFETY: lanes at or past `tail.len()` are masked off, and a
+        // masked-off lane is neither read nor faulted on; the feature by
+        // the module invariant.
+        unsafe { Avx512(_mm512_mask_loadu_ps(_mm512_set1_ps(pad), k, tail.as_ptr())) }
+    }
+    #[inline(always)]
+    fn store_partial(self, tail: &mut [f32]) {
+        let k = mask16(tail.len());
+        // SAFETY: lanes at or past `tail.len()` are masked off and not
+        // written; the feature by the module invariant.
+        unsafe { _mm512_mask_storeu_ps(tail.as_mut_ptr(), k, self.0) };
     }
     #[inline(always)]
     fn chunks(x: &[f32]) -> (&[[f32; 16]], &[f32]) {
