@@ -27,7 +27,7 @@ mod pick {
     pub use wide::u32x16 as U;
     pub const LANES: usize = 16;
     /// 32 zmm registers hold four vectors' exp temporaries (XNNPACK's
-    /// AVX-512 choice, ANCHORS.md; not measured here: no AVX-512 CPU).
+    /// AVX-512 choice, docs/anchors.md; not measured here: no AVX-512 CPU).
     pub const K: usize = 4;
 }
 #[cfg(all(target_feature = "avx", not(target_feature = "avx512f")))]

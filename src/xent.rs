@@ -127,7 +127,7 @@ pub(crate) fn dense_row(logits: &[f32], labels: &[f32], grad: Option<&mut [f32]>
     // Y * L - sum(y d) is the formula regrouped; where it is not finite
     // (infinite or overflowing labels, a positive label on a -inf logit)
     // the regrouping can make inf - inf or inf * 0, so the loss is then
-    // summed term by term as SEMANTICS.md writes it. Off the hot path.
+    // summed term by term as docs/SEMANTICS.md writes it. Off the hot path.
     // A NaN logit (NaN in L) makes the loss NaN whatever the labels.
     let loss = if loss.is_finite() || l.is_nan() {
         loss
