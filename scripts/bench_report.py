@@ -13,7 +13,7 @@ default), divides by the element count, and writes:
 - a PNG: ns per element against row length, log-log, one line per
   implementation, one panel per group.
 
-Usage (the exact commands are in README-bench.md):
+Usage (the exact commands: the README's Reproduce section, under Speed):
     python3 scripts/bench_report.py --build native=/work/target-bench/criterion \
         --build sse2=/work/target-bench-sse2/criterion --md docs/bench.md --png docs/bench.png
 The first --build is the one the per-group tables and the plot show.

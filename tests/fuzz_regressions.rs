@@ -9,7 +9,7 @@ use common::check;
 use softmax_simd::{Error, reference};
 
 /// `reduce`: one term below exp's flush threshold. The SIMD kernel flushes
-/// exp(-103.97) to 0, libm keeps the subnormal 1e-45; SEMANTICS.md allows
+/// exp(-103.97) to 0, libm keeps the subnormal 1e-45; docs/SEMANTICS.md allows
 /// exactly that difference.
 #[test]
 fn logsumexp_with_one_flushed_term() {
@@ -61,7 +61,7 @@ fn dense_xent_all_plus_inf_short() {
 /// `xent_dense`: all logits `+inf` on a longer row. The loss is
 /// `sum y_i ln n`. The SIMD kernel summed the terms in a naive f32 chain, which
 /// was 13 ULP off at n = 100 and 716 ULP at n = 7049 (the reference is within
-/// 1 ULP of exact), against SEMANTICS.md's "no naive long f32 running sum".
+/// 1 ULP of exact), against docs/SEMANTICS.md's "no naive long f32 running sum".
 #[test]
 fn dense_xent_all_plus_inf_long() {
     check::check_dense_xent(&[f32::INFINITY; 100], &[250.0 / 255.0; 100]).unwrap();
@@ -129,7 +129,7 @@ fn dense_xent_gradient_in_the_subnormal_range() {
     check::check_dense_xent(&x, &[f32::from_bits(1000); 8]).unwrap();
 }
 
-/// `xent_dense`: a NaN logit with all-zero labels. SEMANTICS.md says any NaN
+/// `xent_dense`: a NaN logit with all-zero labels. docs/SEMANTICS.md says any NaN
 /// logit makes the loss and the gradient NaN. The term-by-term sum (6a637c2)
 /// gave a loss of 0, because a zero label's term is 0, while the reference
 /// gave NaN.

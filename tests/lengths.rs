@@ -70,7 +70,7 @@ fn every_row_shape_agrees() {
     }
 }
 
-/// SEMANTICS.md: the normaliser of a row of up to 2^24 elements is within
+/// docs/SEMANTICS.md: the normaliser of a row of up to 2^24 elements is within
 /// 2^-20 relative of the f64 sum. Through `logsumexp`, a relative error
 /// `r` in `S` is an absolute error `r` in `log S`.
 #[test]

@@ -3,7 +3,7 @@
 //! onto the SIMD kernels and the reference alike (memchr style), the
 //! properties each implementation must have on its own: agreement with an
 //! f64 evaluation of the same formula, softmax summing to 1, invariance
-//! under adding a constant, losses and gradients matching SEMANTICS.md.
+//! under adding a constant, losses and gradients matching docs/SEMANTICS.md.
 
 mod common;
 

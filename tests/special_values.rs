@@ -1,4 +1,4 @@
-//! Every row of SEMANTICS.md's special-value table (and the worked examples
+//! Every row of docs/SEMANTICS.md's special-value table (and the worked examples
 //! in its notation section), stamped onto the SIMD kernels and the scalar
 //! reference alike.
 
@@ -214,7 +214,7 @@ macro_rules! special_values {
             }
 
             /// The true gradient, not TensorFlow's `softmax - y`, when the
-            /// labels do not sum to 1 (SEMANTICS.md's `[2, 0, 0]` example).
+            /// labels do not sum to 1 (docs/SEMANTICS.md's `[2, 0, 0]` example).
             #[test]
             fn dense_gradient_is_the_true_gradient() {
                 let (_, g) = dense(&[0.0, 1.0, 2.0], &[2.0, 0.0, 0.0]);

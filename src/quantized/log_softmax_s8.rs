@@ -179,6 +179,30 @@ fn gather_one<T: Copy>(table: &[T; SPAN], x: i8, max: i8) -> T {
 /// [`Error::NotMultipleOfClasses`] as for [`softmax_s8`](super::softmax_s8);
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`LogSoftmaxParams::validate`]. Nothing is written on error.
+///
+/// # Example
+/// ```
+/// use softmax_simd::{Error, quantized::{LogSoftmaxParams, log_softmax_s8}};
+///
+/// // Two rows of three classes, input scale 1/16: the first row is
+/// // [0.625, 1.25, 1.875] in real numbers.
+/// let params = LogSoftmaxParams::new(0.0625)?;
+/// let logits: [i8; 6] = [10, 20, 30, -5, 0, 5];
+/// let mut out = [0i8; 6];
+/// log_softmax_s8(&logits, 3, &params, &mut out)?;
+/// assert_eq!(out, [97, 107, 117, 104, 109, 114]);
+///
+/// // A log-probability is (q - 127) / 16, within half a step of the real one.
+/// let real = [0.625f32, 1.25, 1.875];
+/// let lse = real.iter().map(|r| r.exp()).sum::<f32>().ln();
+/// for (q, r) in out.iter().zip(real) {
+///     assert!(((f32::from(*q) - 127.0) / 16.0 - (r - lse)).abs() <= 0.5 / 16.0);
+/// }
+///
+/// // A row size of zero is an `Err`.
+/// assert_eq!(log_softmax_s8(&logits, 0, &params, &mut out), Err(Error::NoClasses));
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_s8(
     input: &[i8],

@@ -7,6 +7,21 @@
 //! tensor); each row is normalised on its own. No allocation, no panic, no
 //! `unsafe`: a bad shape or parameter is an [`Error`](crate::Error).
 //!
+//! ```
+//! use softmax_simd::quantized::{SoftmaxParams, softmax_s8};
+//!
+//! // Input scale and beta from the model (or the converter's baked
+//! // multiplier / shift / diff_min as the public fields, CMSIS-NN style).
+//! let params = SoftmaxParams::new(0.0625, 1.0)?;
+//! let logits: [i8; 6] = [10, 20, 30, -5, 0, 5]; // two rows of 3 classes
+//! let mut probs = [0i8; 6];
+//! softmax_s8(&logits, 3, &params, &mut probs)?;
+//! // probability = (q + 128) / 256: each row sums to 256 steps here.
+//! assert_eq!(probs[..3].iter().map(|&q| i32::from(q) + 128).sum::<i32>(), 256);
+//! assert_eq!(probs[3..].iter().map(|&q| i32::from(q) + 128).sum::<i32>(), 256);
+//! # Ok::<(), softmax_simd::Error>(())
+//! ```
+//!
 //! # Quantization the kernels assume
 //!
 //! The output quantization is fixed by the op (TFLite rejects any other):

@@ -246,6 +246,33 @@ fn softmax_s16_with(
 /// [`Error::NotMultipleOfClasses`] as for [`softmax_s8`](super::softmax_s8);
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`SoftmaxS16Params::validate`]. Nothing is written on error.
+///
+/// # Example
+/// ```
+/// use softmax_simd::{Error, quantized::{SoftmaxS16Params, softmax_s16}};
+///
+/// // Input scale 1/1024, zero point 0: the row is [1, 0, -1, 2] in real numbers.
+/// let params = SoftmaxS16Params::new(1.0 / 1024.0, 1.0)?;
+/// let x: [i16; 4] = [1024, 0, -1024, 2048];
+/// let mut q = [0i16; 4];
+/// softmax_s16(&x, 4, &params, &mut q)?;
+/// assert_eq!(q, [7763, 2855, 1051, 21098]);
+///
+/// // A probability is q / 32768.
+/// let real = [1.0f32, 0.0, -1.0, 2.0];
+/// let sum: f32 = real.iter().map(|r| r.exp()).sum();
+/// for (q, r) in q.iter().zip(real) {
+///     assert!((f32::from(*q) / 32768.0 - r.exp() / sum).abs() < 2e-4);
+/// }
+///
+/// // Parameters that break `validate` are an `Err`.
+/// let zero = SoftmaxS16Params { multiplier: 0, shift: 0 };
+/// assert_eq!(
+///     softmax_s16(&x, 4, &zero, &mut q),
+///     Err(Error::InvalidParameter("multiplier must be > 0"))
+/// );
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s16(input: &[i16], row_size: usize, params: &SoftmaxS16Params, output: &mut [i16]) -> Result<(), Error> {
     softmax_s16_with(input, row_size, params, output, &ONE_OVER_ONE_PLUS_X_LUT)
@@ -258,6 +285,26 @@ pub fn softmax_s16(input: &[i16], row_size: usize, params: &SoftmaxS16Params, ou
 ///
 /// # Errors
 /// As [`softmax_s16`].
+///
+/// # Example
+/// ```
+/// use softmax_simd::quantized::{SoftmaxS16Params, softmax_s16, softmax_s16_tflm};
+///
+/// // Input scale 0.001, beta 0.7: softmax of [0, 0, -0.4732] is
+/// // [0.38124, 0.38124, 0.23752], 12492.54 and 7782.92 output steps of
+/// // 1/32768. The parameters differ in the multiplier's last bits (TFLite
+/// // Micro forms `input_scale * beta` in f64, TFLite in f32), enough to put
+/// // the first two outputs on either side of 12492.5.
+/// let x: [i16; 3] = [0, 0, -676];
+/// let mut tflm = [0i16; 3];
+/// softmax_s16_tflm(&x, 3, &SoftmaxS16Params::new_tflm(0.001, 0.7)?, &mut tflm)?;
+/// assert_eq!(tflm, [12492, 12492, 7783]);
+///
+/// let mut tflite = [0i16; 3];
+/// softmax_s16(&x, 3, &SoftmaxS16Params::new(0.001, 0.7)?, &mut tflite)?;
+/// assert_eq!(tflite, [12493, 12493, 7783]);
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s16_tflm(
     input: &[i16],

@@ -341,6 +341,33 @@ fn softmax_s8_any<O: SoftmaxOut>(
 /// [`Error::NotMultipleOfClasses`] when `input.len() % row_size != 0`,
 /// [`Error::InvalidParameter`] when `params` breaks
 /// [`SoftmaxParams::validate`]. Nothing is written on error.
+///
+/// # Example
+/// ```
+/// use softmax_simd::{Error, quantized::{SoftmaxParams, softmax_s8}};
+///
+/// // Two rows of three classes, input scale 1/16: the first row is
+/// // [0.625, 1.25, 1.875] in real numbers.
+/// let params = SoftmaxParams::new(0.0625, 1.0)?;
+/// let logits: [i8; 6] = [10, 20, 30, -5, 0, 5];
+/// let mut probs = [0i8; 6];
+/// softmax_s8(&logits, 3, &params, &mut probs)?;
+/// assert_eq!(probs, [-88, -53, 13, -68, -45, -15]);
+///
+/// // A probability is (q + 128) / 256, within half a step of the real softmax.
+/// let real = [0.625f32, 1.25, 1.875];
+/// let sum: f32 = real.iter().map(|r| r.exp()).sum();
+/// for (q, r) in probs.iter().zip(real) {
+///     assert!(((f32::from(*q) + 128.0) / 256.0 - r.exp() / sum).abs() <= 0.5 / 256.0);
+/// }
+///
+/// // Six values are not whole rows of four: an `Err`, and nothing written.
+/// assert_eq!(
+///     softmax_s8(&logits, 4, &params, &mut probs),
+///     Err(Error::NotMultipleOfClasses { len: 6, classes: 4 })
+/// );
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s8(input: &[i8], row_size: usize, params: &SoftmaxParams, output: &mut [i8]) -> Result<(), Error> {
     softmax_s8_any(input, row_size, params, output)
@@ -355,6 +382,32 @@ pub fn softmax_s8(input: &[i8], row_size: usize, params: &SoftmaxParams, output:
 ///
 /// # Errors
 /// As [`softmax_s8`].
+///
+/// # Example
+/// ```
+/// use softmax_simd::{Error, quantized::{SoftmaxParams, softmax_s8_s16}};
+///
+/// // The rows of the `softmax_s8` example, with 256 times finer outputs.
+/// let params = SoftmaxParams::new(0.0625, 1.0)?;
+/// let logits: [i8; 6] = [10, 20, 30, -5, 0, 5];
+/// let mut probs = [0i16; 6];
+/// softmax_s8_s16(&logits, 3, &params, &mut probs)?;
+/// assert_eq!(probs, [-22461, -13513, 3206, -17293, -11617, -3858]);
+///
+/// // A probability is (q + 32768) / 65536.
+/// let real = [0.625f32, 1.25, 1.875];
+/// let sum: f32 = real.iter().map(|r| r.exp()).sum();
+/// for (q, r) in probs.iter().zip(real) {
+///     assert!(((f32::from(*q) + 32768.0) / 65536.0 - r.exp() / sum).abs() < 1e-4);
+/// }
+///
+/// // An output of the wrong length is an `Err`.
+/// assert_eq!(
+///     softmax_s8_s16(&logits, 3, &params, &mut [0i16; 5]),
+///     Err(Error::LengthMismatch { expected: 6, found: 5 })
+/// );
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_s8_s16(input: &[i8], row_size: usize, params: &SoftmaxParams, output: &mut [i16]) -> Result<(), Error> {
     softmax_s8_any(input, row_size, params, output)

@@ -7,6 +7,16 @@
 //! f32 arithmetic for TFLite Micro / CMSIS-NN) and compares.
 
 /// `exp(x)` on `[-10, 0]` (TFLite, f64; TFLite Micro's f32 table is identical).
+///
+/// # Example
+/// ```
+/// use softmax_simd::quantized::tables::EXP_LUT;
+///
+/// // Entry k samples exp(-10 + 10 k / 512) in Q0.15.
+/// assert_eq!(EXP_LUT[512], i16::MAX); // exp(0) = 1, saturated
+/// assert_eq!(EXP_LUT[256], 221); // exp(-5) * 32768 = 220.8
+/// assert!(EXP_LUT.windows(2).all(|w| w[0] <= w[1]));
+/// ```
 pub const EXP_LUT: [i16; 513] = [
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
     3, 3, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 7,
@@ -33,6 +43,16 @@ pub const EXP_LUT: [i16; 513] = [
 ];
 
 /// `1 / (1 + x)` on `[0, 1]`, built in f64 as TFLite does.
+///
+/// # Example
+/// ```
+/// use softmax_simd::quantized::tables::ONE_OVER_ONE_PLUS_X_LUT;
+///
+/// // Entry k samples 1 / (1 + k / 512) in Q0.15.
+/// assert_eq!(ONE_OVER_ONE_PLUS_X_LUT[0], i16::MAX); // 1, saturated
+/// assert_eq!(ONE_OVER_ONE_PLUS_X_LUT[256], 21845); // 1 / 1.5 * 32768 = 21845.3
+/// assert_eq!(ONE_OVER_ONE_PLUS_X_LUT[512], 16384); // 1 / 2
+/// ```
 pub const ONE_OVER_ONE_PLUS_X_LUT: [i16; 513] = [
     32767, 32704, 32640, 32578, 32514, 32451, 32388, 32326, 32264, 32202, 32141, 32079, 32018, 31957, 31896, 31835,
     31775, 31715, 31655, 31596, 31537, 31476, 31418, 31359, 31301, 31242, 31184, 31127, 31069, 31011, 30954, 30897,
@@ -71,6 +91,17 @@ pub const ONE_OVER_ONE_PLUS_X_LUT: [i16; 513] = [
 
 /// `1 / (1 + x)` on `[0, 1]`, built in f32 as TFLite Micro and CMSIS-NN do:
 /// differs from [`ONE_OVER_ONE_PLUS_X_LUT`] at entries 160 and 294.
+///
+/// # Example
+/// ```
+/// use softmax_simd::quantized::tables::{ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
+///
+/// let differ: Vec<usize> = (0..513)
+///     .filter(|&k| ONE_OVER_ONE_PLUS_X_LUT[k] != ONE_OVER_ONE_PLUS_X_LUT_TFLM[k])
+///     .collect();
+/// assert_eq!(differ, [160, 294]);
+/// assert_eq!((ONE_OVER_ONE_PLUS_X_LUT[160], ONE_OVER_ONE_PLUS_X_LUT_TFLM[160]), (24967, 24966));
+/// ```
 pub const ONE_OVER_ONE_PLUS_X_LUT_TFLM: [i16; 513] = [
     32767, 32704, 32640, 32578, 32514, 32451, 32388, 32326, 32264, 32202, 32141, 32079, 32018, 31957, 31896, 31835,
     31775, 31715, 31655, 31596, 31537, 31476, 31418, 31359, 31301, 31242, 31184, 31127, 31069, 31011, 30954, 30897,

@@ -1,6 +1,6 @@
 //! One scalar scan of a row that classifies it for the special-value rules.
 
-/// What a row is, for SEMANTICS.md's special-value table.
+/// What a row is, for docs/SEMANTICS.md's special-value table.
 pub(super) enum Row {
     /// Some element is NaN: every output is NaN.
     Nan,

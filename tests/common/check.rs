@@ -1,7 +1,7 @@
 //! The one agreement tester (XNNPACK style): each `check_*` runs a SIMD
 //! kernel and its `reference` twin on the same input and returns `Err` with
 //! a message on any disagreement beyond the documented bounds, any
-//! special-value contract violation (SEMANTICS.md), or any difference
+//! special-value contract violation (docs/SEMANTICS.md), or any difference
 //! between the out-of-place, in-place and row-batched forms.
 //!
 //! Used by the property tests, the special-value tests and the fuzz
@@ -118,7 +118,7 @@ pub fn check_exp(x: &[f32]) -> Result<(), String> {
     Ok(())
 }
 
-/// What SEMANTICS.md says of a row whose max is not finite (`None`: finite).
+/// What docs/SEMANTICS.md says of a row whose max is not finite (`None`: finite).
 enum Special {
     Nan,
     Inf(usize),

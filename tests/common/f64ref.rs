@@ -1,4 +1,4 @@
-//! The f64 oracle: each formula of SEMANTICS.md evaluated in f64 on a
+//! The f64 oracle: each formula of docs/SEMANTICS.md evaluated in f64 on a
 //! finite row, from the same f32 `d_i = x_i - m` every implementation
 //! computes (the inherent rounding is not counted against a kernel).
 

@@ -23,7 +23,7 @@ const LENS: [usize; 22] = [
     1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 130, 257, 1000, MAX_N,
 ];
 
-/// The value distributions of tests/common/gen.rs.
+/// The value distributions of tests/common/inputs.rs.
 #[derive(Clone, Copy, Debug)]
 enum Dist {
     Moderate,

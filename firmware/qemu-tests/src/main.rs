@@ -1,6 +1,6 @@
 //! softmax-simd's agreement and special-value checks on an emulated
 //! Cortex-M4F (QEMU `-machine mps2-an386`), where `wide` runs its plain
-//! `[f32; 4]` lanes: every row of SEMANTICS.md's special-value table and the
+//! `[f32; 4]` lanes: every row of docs/SEMANTICS.md's special-value table and the
 //! error contract against both the SIMD API and `reference`, then fixed
 //! pseudo-random rows SIMD vs reference within the host tests' bounds,
 //! then a subset of TFLite's golden vectors for the quantized kernels.

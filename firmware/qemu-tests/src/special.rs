@@ -1,4 +1,4 @@
-//! Every row of the special-value table in SEMANTICS.md, and the error
+//! Every row of the special-value table in docs/SEMANTICS.md, and the error
 //! contract, against one implementation. Expected values are the table's;
 //! results that are limits (0, 1, 0.5, +-inf, NaN) must be exact, rounded
 //! constants (ln 2, lse([0, -20])) within `EXACT_ULP`.
