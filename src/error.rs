@@ -7,6 +7,24 @@ use core::fmt;
 /// Every public entry point whose arguments can disagree returns
 /// `Result<_, Error>`; none panics. The enum is `#[non_exhaustive]`: match
 /// with a wildcard arm.
+///
+/// # Example
+/// ```
+/// use softmax_simd::Error;
+///
+/// let mut out = [0.0f32; 2];
+/// let err = softmax_simd::softmax(&[1.0, 2.0, 3.0], &mut out).unwrap_err();
+/// assert_eq!(err, Error::LengthMismatch { expected: 3, found: 2 });
+/// assert_eq!(err.to_string(), "length mismatch: expected 3 elements, found 2");
+///
+/// // `#[non_exhaustive]`: a match needs a wildcard arm.
+/// let what = match err {
+///     Error::LengthMismatch { .. } => "lengths",
+///     Error::LabelOutOfRange { .. } => "label",
+///     _ => "other",
+/// };
+/// assert_eq!(what, "lengths");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

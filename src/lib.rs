@@ -75,6 +75,16 @@ pub use kernels::*;
 /// The portable lanes' name (`"sse2"`, `"neon"`, `"simd128"` or
 /// `"scalar"`): the compile-time baseline, not what a call runs on
 /// (that is [`backend`]).
+///
+/// # Example
+/// ```
+/// use softmax_simd::{BACKEND, LANE_COUNT, UNROLL};
+/// // The baseline of a default x86-64 build is SSE2, even where the calls
+/// // run on AVX-512: `backend()` names those.
+/// assert!(["sse2", "neon", "simd128", "scalar"].contains(&BACKEND));
+/// assert_eq!(LANE_COUNT, 4);
+/// assert!([1, 2].contains(&UNROLL));
+/// ```
 pub const BACKEND: &str = <wide::f32x4 as lanes::Lanes>::NAME;
 /// Lanes per vector of the compile-time baseline ([`BACKEND`]): 4.
 pub const LANE_COUNT: usize = <wide::f32x4 as lanes::Lanes>::LANES;

@@ -47,6 +47,23 @@ pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Er
 /// # Errors
 /// [`Error::NoClasses`] if `classes == 0`; [`Error::NotMultipleOfClasses`] if
 /// `x.len() % classes != 0`.
+///
+/// # Example
+/// ```
+/// // Two rows of two classes; a fully masked row gives zeros.
+/// let mut x = [0.0f32, 0.0, f32::NEG_INFINITY, f32::NEG_INFINITY];
+/// softmax_simd::softmax_rows_in_place(&mut x, 2)?;
+/// assert_eq!(x, [0.5, 0.5, 0.0, 0.0]);
+///
+/// // Five values are not whole rows of two: an `Err`, and nothing written.
+/// let mut odd = [1.0f32; 5];
+/// assert_eq!(
+///     softmax_simd::softmax_rows_in_place(&mut odd, 2),
+///     Err(softmax_simd::Error::NotMultipleOfClasses { len: 5, classes: 2 })
+/// );
+/// assert_eq!(odd, [1.0; 5]);
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     rows(x.len(), classes)?;
@@ -58,6 +75,24 @@ pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error>
 ///
 /// # Errors
 /// As [`softmax_rows`].
+///
+/// # Example
+/// ```
+/// let x = [0.0f32, 0.0, 1000.0, 1.0];
+/// let mut out = [0.0f32; 4];
+/// softmax_simd::log_softmax_rows(&x, 2, &mut out)?;
+/// assert!((out[0] + core::f32::consts::LN_2).abs() < 1e-6);
+/// assert_eq!(out[1], out[0]);
+/// // No overflow for large logits: log_softmax([1000, 1]) = [0, -999].
+/// assert_eq!(out[2..], [0.0, -999.0]);
+///
+/// // `out` must be as long as `x`.
+/// assert_eq!(
+///     softmax_simd::log_softmax_rows(&x, 2, &mut [0.0; 2]),
+///     Err(softmax_simd::Error::LengthMismatch { expected: 4, found: 2 })
+/// );
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     rows(x.len(), classes)?;
@@ -70,6 +105,25 @@ pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<()
 ///
 /// # Errors
 /// As [`softmax_rows_in_place`].
+///
+/// # Example
+/// ```
+/// let mut x = [1.0f32, 2.0, 3.0, f32::INFINITY, 0.0, f32::INFINITY];
+/// softmax_simd::log_softmax_rows_in_place(&mut x, 3)?;
+/// // Row 0: the probabilities exp(out) sum to one.
+/// let total: f32 = x[..3].iter().map(|v| v.exp()).sum();
+/// assert!((total - 1.0).abs() < 1e-6);
+/// // Row 1: the two +inf entries share the mass (-ln 2 each), the finite one gets -inf.
+/// assert!((x[3] + core::f32::consts::LN_2).abs() < 1e-6);
+/// assert_eq!(x[5], x[3]);
+/// assert_eq!(x[4], f32::NEG_INFINITY);
+///
+/// assert_eq!(
+///     softmax_simd::log_softmax_rows_in_place(&mut x, 0),
+///     Err(softmax_simd::Error::NoClasses)
+/// );
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     rows(x.len(), classes)?;
@@ -83,6 +137,23 @@ pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Er
 /// # Errors
 /// [`Error::NoClasses`], [`Error::NotMultipleOfClasses`] as [`softmax_rows`];
 /// [`Error::LengthMismatch`] if `out.len()` is not the number of rows.
+///
+/// # Example
+/// ```
+/// let x = [0.0f32, 0.0, 0.0, -20.0, f32::NEG_INFINITY, f32::NEG_INFINITY];
+/// let mut lse = [0.0f32; 3];
+/// softmax_simd::logsumexp_rows(&x, 2, &mut lse)?;
+/// assert!((lse[0] - core::f32::consts::LN_2).abs() < 1e-6);
+/// assert_eq!(lse[1], 2.0611537e-9); // log1p(exp(-20)), not 0
+/// assert_eq!(lse[2], f32::NEG_INFINITY); // a fully masked row
+///
+/// // One output per row, not per value.
+/// assert_eq!(
+///     softmax_simd::logsumexp_rows(&x, 2, &mut [0.0; 6]),
+///     Err(softmax_simd::Error::LengthMismatch { expected: 3, found: 6 })
+/// );
+/// # Ok::<(), softmax_simd::Error>(())
+/// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     let n = rows(x.len(), classes)?;

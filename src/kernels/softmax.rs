@@ -18,7 +18,7 @@ fn same_len(x: &[f32], out: &[f32]) -> Result<(), Error> {
 
 /// `softmax_i = exp(x_i - m) / S`, `m = max(x)`, `S = sum_i exp(x_i - m)`.
 ///
-/// Special values (SEMANTICS.md): `k` entries at `+inf` share the mass
+/// Special values (docs/SEMANTICS.md): `k` entries at `+inf` share the mass
 /// (`[+inf, 0] -> [1, 0]`, `[+inf, +inf, 0] -> [0.5, 0.5, 0]`); a row of only
 /// `-inf` (a masked row) gives zeros; a NaN anywhere makes the whole row NaN;
 /// an empty row is `Ok(())` with nothing written.

@@ -199,7 +199,7 @@ fn special_decide(done: &[f32], rest: &[f32]) -> (bool, usize) {
     (nan, rest.iter().filter(|&&v| v == f32::INFINITY).count())
 }
 
-/// SEMANTICS.md's softmax of such a row: all NaN, or `1/k` on the `+inf`
+/// docs/SEMANTICS.md's softmax of such a row: all NaN, or `1/k` on the `+inf`
 /// entries and 0 elsewhere (the written part held only finite values).
 #[inline]
 fn special_value(v: f32, nan: bool, k: usize) -> f32 {
