@@ -22,12 +22,11 @@
 
 #![allow(unsafe_code)]
 
-use crate::lanes::Lanes;
 #[cfg(target_arch = "x86_64")]
 use crate::lanes::x86::{Avx2, Avx512};
+use crate::lanes::{Lanes, Portable};
 use crate::plan;
 use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
-use wide::f32x4 as Portable;
 
 /// Vectors per loop step (independent accumulators) of each backend,
 /// chosen by measurement (README, "Unrolling"): the AVX2 exp loop spills
@@ -48,7 +47,7 @@ pub(crate) const K_PORTABLE: usize = if cfg!(all(target_arch = "aarch64", target
 /// The lanes a call runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Backend {
-    /// `wide::f32x4` on the build's baseline.
+    /// `wide::f32x4` on the build's baseline, or one `f32` lane.
     Portable = 1,
     /// `__m256` with FMA.
     #[cfg(target_arch = "x86_64")]

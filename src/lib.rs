@@ -82,12 +82,13 @@ pub use kernels::*;
 /// // The baseline of a default x86-64 build is SSE2, even where the calls
 /// // run on AVX-512: `backend()` names those.
 /// assert!(["sse2", "neon", "simd128", "scalar"].contains(&BACKEND));
-/// assert_eq!(LANE_COUNT, 4);
+/// assert_eq!(LANE_COUNT, if BACKEND == "scalar" { 1 } else { 4 });
 /// assert!([1, 2].contains(&UNROLL));
 /// ```
-pub const BACKEND: &str = <wide::f32x4 as lanes::Lanes>::NAME;
-/// Lanes per vector of the compile-time baseline ([`BACKEND`]): 4.
-pub const LANE_COUNT: usize = <wide::f32x4 as lanes::Lanes>::LANES;
+pub const BACKEND: &str = <lanes::Portable as lanes::Lanes>::NAME;
+/// Lanes per vector of the compile-time baseline ([`BACKEND`]): 4, or 1
+/// for the scalar lanes.
+pub const LANE_COUNT: usize = <lanes::Portable as lanes::Lanes>::LANES;
 /// Vectors per loop step of the compile-time baseline ([`BACKEND`]).
 pub const UNROLL: usize = dispatch::K_PORTABLE;
 

@@ -6,7 +6,7 @@ use crate::dispatch;
 use std::vec;
 use std::vec::Vec;
 
-const LOG_SUM_ONE_PASS_FROM: usize = crate::plan::crossovers::<wide::f32x4>().log_sum_one_pass_from;
+const LOG_SUM_ONE_PASS_FROM: usize = crate::plan::crossovers::<crate::lanes::Portable>().log_sum_one_pass_from;
 
 fn softmax(x: &[f32], out: &mut [f32]) {
     dispatch::softmax_blocked(x, out);

@@ -5,7 +5,8 @@
 //! |---|---|---|---|
 //! | `avx512f` | [`x86::Avx512`] (`__m512`, masks `__mmask16`) | x86_64 | at run time (`dispatch`) |
 //! | `avx2+fma` | [`x86::Avx2`] (`__m256`) | x86_64 | at run time |
-//! | `sse2`, `neon`, `simd128`, `scalar` | `wide::f32x4` ([`portable`]) | every target | the build's baseline |
+//! | `sse2`, `neon`, `simd128` | `wide::f32x4` ([`portable`]) | x86, aarch64, wasm32 | the build's baseline |
+//! | `scalar` | `f32`, one lane ([`scalar`]) | targets without SIMD (Cortex-M) | the build's baseline |
 //!
 //! Kernels are generic over `L: Lanes` and an unroll `K` (vectors per
 //! loop step, independent accumulators), and are `#[inline(always)]` down
@@ -30,6 +31,7 @@
 use core::ops::{Add, BitOr, Mul, Sub};
 
 pub(crate) mod portable;
+pub(crate) mod scalar;
 #[cfg(target_arch = "x86_64")]
 pub(crate) mod x86;
 
@@ -138,6 +140,23 @@ pub(crate) fn fold_lanes<L: Lanes<Elem = f32>>(v: L, f: impl Fn(f32, f32) -> f32
     }
     s.first().copied().unwrap_or(0.0)
 }
+
+/// The portable backend of this build: `wide::f32x4` where it has SIMD
+/// registers (SSE2, NEON, simd128), one `f32` lane elsewhere (`wide`
+/// would keep four floats in memory there).
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+pub(crate) type Portable = wide::f32x4;
+/// See the SIMD definition above.
+#[cfg(not(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+)))]
+pub(crate) type Portable = f32;
 
 /// `K` per-lane counters at zero, for [`Lanes::count_where`].
 #[inline(always)]

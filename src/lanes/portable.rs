@@ -1,6 +1,7 @@
-//! The portable backend: `wide::f32x4`, compiled for the build's baseline
-//! (SSE2 on x86_64, NEON on aarch64, simd128 on wasm32 with that feature,
-//! plain `[f32; 4]` arrays elsewhere, Cortex-M included). No `unsafe`.
+//! The portable SIMD backend: `wide::f32x4`, compiled for the build's
+//! baseline (SSE2 on x86_64, NEON on aarch64, simd128 on wasm32 with that
+//! feature; elsewhere `wide` keeps four floats in memory, and the one-lane
+//! `scalar` backend serves instead). No `unsafe`.
 
 use super::{Lanes, copy_partial, padded};
 use wide::{f32x4, u32x4};
@@ -13,7 +14,7 @@ const NAME: &str = if cfg!(target_feature = "sse2") {
 } else if cfg!(target_feature = "simd128") {
     "simd128"
 } else {
-    "scalar"
+    "arrays"
 };
 
 impl Lanes for f32x4 {
