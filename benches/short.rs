@@ -20,6 +20,8 @@ use std::time::Duration;
 
 #[path = "support/cpu_time.rs"]
 mod cpu_time;
+// `Apart` is for single rows; these rows are laid back to back.
+#[allow(dead_code)]
 #[path = "support/data.rs"]
 mod data;
 use cpu_time::CpuTime;
