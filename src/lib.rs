@@ -53,9 +53,12 @@
 #![warn(missing_docs)]
 
 mod blocked;
+mod checks;
 mod error;
 mod exp;
+mod labels;
 mod lanes;
+mod options;
 mod reduce;
 pub mod reference;
 mod rows;
@@ -67,7 +70,9 @@ pub use blocked::variants;
 pub use error::Error;
 pub mod quantized;
 pub use exp::exp;
+pub use labels::Label;
 pub use lanes::{BACKEND, LANE_COUNT, UNROLL};
+pub use options::{CrossEntropy, Reduction};
 pub use reduce::{logsumexp, max};
 pub use rows::{
     log_softmax_rows, log_softmax_rows_in_place, logsumexp_rows, softmax_cross_entropy_with_logits_rows, softmax_rows,
