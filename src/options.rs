@@ -16,9 +16,10 @@ pub enum Reduction {
     /// PyTorch's mean: with class-index targets, the sum of the per-row
     /// losses divided by the sum of the weights of the rows not ignored
     /// (their count without weights); with probability targets, divided by
-    /// the number of rows. `0 / 0`, a NaN loss (and NaN gradient where
-    /// anything is not ignored), when that denominator is zero, as in
-    /// PyTorch: every row ignored, or no rows.
+    /// the number of rows. When that denominator is zero (every row
+    /// ignored, no rows, or only rows whose label weighs 0) the loss is NaN,
+    /// as PyTorch's `0 / 0`, and so is the gradient of each row counted; an
+    /// ignored row's gradient is zero whatever the reduction.
     #[default]
     Mean,
 }

@@ -139,9 +139,10 @@ fn each_row(
 /// `l_n = (1 - e) w[t] (-log p[t]) + (e / C) sum_c w[c] (-log p[c])`, and
 /// a row whose label equals `ignore_index` loses `0` and gets a zero
 /// gradient. Returns `sum_n l_n` ([`Reduction::Sum`]) or
-/// `sum_n l_n / sum_{n not ignored} w[t_n]` ([`Reduction::Mean`]: NaN,
-/// `0 / 0`, when every row is ignored or there are none, as in PyTorch; the
-/// gradient of the ignored rows stays zero). `losses` gets each `l_n`,
+/// `sum_n l_n / sum_{n not ignored} w[t_n]` ([`Reduction::Mean`]). When
+/// that denominator is zero (every row ignored, no rows, or the counted
+/// rows all weigh 0) the loss is NaN and so is the gradient of every row
+/// counted, as PyTorch's `0 / 0`; the ignored rows' gradient stays zero. `losses` gets each `l_n`,
 /// `grad` the gradient of the returned loss with respect to `logits`.
 /// Special values follow SEMANTICS.md: a NaN logit makes its row's loss
 /// and gradient NaN, `+inf` logits take the limit, a masked row loses
@@ -198,7 +199,12 @@ pub fn cross_entropy_rows<L: Label>(
     let target = |n: usize| labels.get(n).and_then(|&l| class(l, classes, ignore).ok().flatten());
     let div = match options.reduction {
         Reduction::Sum => 1.0,
-        Reduction::Mean => neumaier((0..labels.len()).filter_map(target).map(w)),
+        // A zero denominator makes the loss and every counted row's gradient
+        // NaN, as PyTorch's `0 / 0` does (its weighted-label part is 0 there).
+        Reduction::Mean => match neumaier((0..labels.len()).filter_map(target).map(w)) {
+            0.0 => f32::NAN,
+            d => d,
+        },
     };
     let total = each_row(logits, classes, losses, grad, |n, x, g| match target(n) {
         None => {
