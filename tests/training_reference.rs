@@ -1105,6 +1105,48 @@ macro_rules! training_suite {
                 );
             }
 
+            /// The worst case for carrying `S - 1` across chunks: a rising
+            /// max in every one of thousands of single-value chunks, then
+            /// the same row falling, and merged pairwise as a balanced tree.
+            #[test]
+            fn streaming_rising_max_one_value_a_chunk() {
+                let n = common::MAX_LEN;
+                let rising: Vec<f32> = (0..n).map(|i| i as f32 * 1e-3).collect();
+                let falling: Vec<f32> = rising.iter().rev().copied().collect();
+                for x in [&rising, &falling] {
+                    let cuts: Vec<usize> = (1..n).collect();
+                    check::check_streaming::<K>(x, &cuts, 1).unwrap();
+                    // A balanced tree of the single-value states.
+                    let mut level: Vec<_> = x
+                        .iter()
+                        .map(|v| {
+                            let mut s = K::lse_new();
+                            K::lse_update(&mut s, core::slice::from_ref(v));
+                            s
+                        })
+                        .collect();
+                    while level.len() > 1 {
+                        level = level
+                            .chunks(2)
+                            .map(|p| {
+                                let mut a = p[0].clone();
+                                if let Some(b) = p.get(1) {
+                                    K::lse_merge(&mut a, b);
+                                }
+                                a
+                            })
+                            .collect();
+                    }
+                    let s = common::f64ref::split(x).unwrap();
+                    let got = K::lse_finish(&level[0]) as f64;
+                    assert!(
+                        (got - s.lse()).abs() <= check::LSE_TOL_EPS * EPS * (s.m.abs() + s.l()),
+                        "{got} vs {}",
+                        s.lse()
+                    );
+                }
+            }
+
             #[test]
             fn streaming_special_states() {
                 let (inf, nan) = (f32::INFINITY, f32::NAN);
@@ -1153,3 +1195,28 @@ macro_rules! training_suite {
 }
 
 training_suite!(reference, Ref);
+
+/// The reference's scaled forms with `beta = 1` are its unscaled forms, bit
+/// for bit (`1 * d == d`): one code path, two names.
+#[test]
+fn reference_beta_one_is_unscaled() {
+    use softmax_simd::reference as r;
+    qc().quickcheck(
+        (|row: Row| {
+            let x = &row.x;
+            let (mut a, mut b) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            r::softmax_scaled(x, 1.0, &mut a).unwrap();
+            r::softmax(x, &mut b).unwrap();
+            let (mut c, mut d) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+            r::log_softmax_scaled(x, 1.0, &mut c).unwrap();
+            r::log_softmax(x, &mut d).unwrap();
+            let bits = |p: &[f32], q: &[f32]| {
+                p.iter()
+                    .zip(q)
+                    .all(|(u, v)| u.to_bits() == v.to_bits() || u.is_nan() && v.is_nan())
+            };
+            let l = (r::logsumexp_scaled(x, 1.0).unwrap(), r::logsumexp(x));
+            TestResult::from_bool(bits(&a, &b) && bits(&c, &d) && bits(&[l.0], &[l.1]))
+        }) as fn(Row) -> TestResult,
+    );
+}

@@ -50,6 +50,10 @@ use super::f64ref;
 
 /// Backward passes: in units of `eps` times the magnitudes above.
 pub const BACKWARD_EPS: f64 = 8.0;
+/// `LogSumExp::finish()` of any split and merge tree against the f64
+/// logsumexp of the whole row: `LSE_TOL_EPS * eps * (|m| + log1p(S - 1))`,
+/// the whole-row bound, where the chunks' own roundings are negligible.
+pub const LSE_TOL_EPS: f64 = super::check::LOG_EPS;
 
 /// One implementation of issue 12's API, as the generic checks call it.
 pub trait Training {
