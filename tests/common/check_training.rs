@@ -376,11 +376,18 @@ pub fn check_scaled<K: Training>(x: &[f32], beta: f32) -> Result<(), String> {
     if !K::IS_REFERENCE {
         let mut pr = vec![0.0; n];
         reference::softmax_scaled(x, beta, &mut pr).unwrap();
-        if let Some(i) = (0..n).find(|&i| !close(p[i], pr[i], SOFTMAX_ULP, FLUSH)) {
+        let (mut zr, lr) = (vec![0.0; n], reference::logsumexp_scaled(x, beta).unwrap());
+        reference::log_softmax_scaled(x, beta, &mut zr).unwrap();
+        let tol = 2.0 * (LOG_EPS * EPS * (s.m.abs() + l) + flushed(n));
+        if !close(lse, lr, 0, tol) {
+            return fail("logsumexp_scaled", x, format!("{lse:e} vs reference {lr:e}"));
+        }
+        let tz = |i: usize| 2.0 * (LOG_EPS * EPS * (s.d[i].abs() + l) + flushed(n));
+        if let Some(i) = (0..n).find(|&i| !close(p[i], pr[i], SOFTMAX_ULP, FLUSH) || !close(z[i], zr[i], 0, tz(i))) {
             return fail(
                 "softmax_scaled",
                 x,
-                format!("[{i}] {:e} vs reference {:e}", p[i], pr[i]),
+                format!("[{i}] {:e} / {:e} vs reference {:e} / {:e}", p[i], z[i], pr[i], zr[i]),
             );
         }
     }
@@ -766,6 +773,8 @@ pub fn check_xent<K: Training, L: Label>(
     let mut div = 0.0f64;
     let mut all_finite = true;
     let mut row_grads: Vec<Option<(Vec<f64>, Vec<f64>)>> = Vec::new();
+    // Each finite counted row's loss tolerance (`None`: special or ignored).
+    let mut row_tols: Vec<Option<f64>> = vec![None; rows];
     for (r, x) in logits.chunks_exact(classes).enumerate() {
         let row = match targets {
             Targets::Labels(l) => {
@@ -855,6 +864,7 @@ pub fn check_xent<K: Training, L: Label>(
             })
             .collect();
         row_grads.push(Some((want_g, gtol)));
+        row_tols[r] = Some(tol);
     }
     let (want_total, mut tol, d) = match o.reduction {
         Reduction::Sum => (sum, sum_tol + EPS * sum_abs, 1.0),
@@ -908,10 +918,32 @@ pub fn check_xent<K: Training, L: Label>(
         }
     }
     if !K::IS_REFERENCE {
+        // Both within their bounds of f64, so within twice of each other;
+        // special rows (limits, NaN) the same within 1 ULP.
         let (mut lr, mut gr) = (vec![0.0; rows], vec![0.0; n]);
         let want = run_xent::<Ref, L>(logits, targets, classes, o, Some(&mut lr), Some(&mut gr)).unwrap();
-        if all_finite && !close(total, want, 0, tol) {
+        if all_finite && !close(total, want, 0, 2.0 * tol) {
             return fail(what, logits, format!("{total:e} vs reference {want:e}"));
+        }
+        for r in 0..rows {
+            let (g, gw) = (
+                &grad[r * classes..(r + 1) * classes],
+                &gr[r * classes..(r + 1) * classes],
+            );
+            let (lt, gt): (f64, Vec<f64>) = match (&row_tols[r], &row_grads[r]) {
+                (Some(t), Some((_, gtol))) => (2.0 * t, gtol.iter().map(|t| 2.0 * t / d.abs()).collect()),
+                _ => (0.0, vec![0.0; classes]),
+            };
+            if !close(losses[r], lr[r], 1, lt) || (0..classes).any(|j| !close(g[j], gw[j], 1, gt[j])) {
+                return fail(
+                    what,
+                    logits,
+                    format!(
+                        "row {r}: loss {:e} / grad {g:?} vs reference {:e} / {gw:?}",
+                        losses[r], lr[r]
+                    ),
+                );
+            }
         }
     }
     Ok(())
