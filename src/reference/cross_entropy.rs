@@ -142,8 +142,9 @@ fn each_row(
 /// `sum_n l_n / sum_{n not ignored} w[t_n]` ([`Reduction::Mean`]). When
 /// that denominator is zero (every row ignored, no rows, or the counted
 /// rows all weigh 0) the loss is NaN and so is the gradient of every row
-/// counted, as PyTorch's `0 / 0`; the ignored rows' gradient stays zero. `losses` gets each `l_n`,
-/// `grad` the gradient of the returned loss with respect to `logits`.
+/// counted, as PyTorch's `0 / 0`; the ignored rows' gradient stays zero.
+/// `losses` gets each `l_n`, `grad` the gradient of the returned loss with
+/// respect to `logits`.
 /// Special values follow SEMANTICS.md: a NaN logit makes its row's loss
 /// and gradient NaN, `+inf` logits take the limit, a masked row loses
 /// `+inf` where a positive coefficient falls on it.
