@@ -27,12 +27,20 @@
 //   the compensated dot product's or sum's magnitude).
 // - cross-entropy rows: a row's loss within LOG_EPS * eps *
 //   `sum_c |coef_c| (|d_c| + log1p(S - 1))`; `Sum` within the rows' bounds
-//   summed plus eps of the sum of |losses|; `Mean` that plus 2 eps of the
-//   sum, divided by |denominator|. Gradient entries within GRAD_EPS * eps *
-//   `(|h| |p_j - [j == t]| + sum_c |spread_c| p_j + |spread_j|) / |denominator|`
-//   (`h = (1 - e) w[t]`, `spread_c` the smoothing / probability part:
-//   the magnitudes of the terms summed, as for the dense gradient). Plus
-//   the flush allowance of subnormal exps, as everywhere.
+//   summed plus eps of the sum of |losses|; `Mean` that plus 3 eps of the
+//   sum of |losses|, divided by |denominator|. Gradient entries within
+//   GRAD_EPS * eps * `(|h| |p_j - [j == t]| + sum_c |spread_c| p_j +
+//   |spread_j|) / |denominator|` (`h = (1 - e) w[t]`, `spread_c` the
+//   smoothing / probability part `(e / C) w[c]` or `w[c] y'[c]`;
+//   `|p_t - 1|` taken as the sum of the other classes' `p`). Every
+//   `|coef_c|` and `|spread_c|` is the magnitude of the terms that form it
+//   (`|w| ((1 - e) |y| + e / C)`), since `y'` may cancel after f32 has
+//   rounded its terms. Plus the flush allowance of subnormal exps, as
+//   everywhere. A `Mean` whose denominator is zero is NaN, with NaN
+//   gradients on the counted rows (weights >= 0; PyTorch's `0 / 0`).
+// - an implementation other than the reference: also within twice these
+//   bounds of the reference (both are within them of f64), special rows
+//   within 1 ULP.
 // - streaming: `finish()` within the whole-row logsumexp bound plus
 //   `eps * sum_i p_i |d_i|`, the chunk softmax / log-softmax within the
 //   whole-row bounds plus the same term (times `p_i` for the softmax): each
