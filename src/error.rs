@@ -58,6 +58,21 @@ pub enum Error {
     /// A quantization parameter outside the range the fixed-point kernels
     /// accept (the message names it).
     InvalidParameter(&'static str),
+    /// A temperature-scaled kernel's `beta` (`1 / temperature`) is not
+    /// finite and `> 0` (NaN, zero, negative or infinite).
+    InvalidBeta,
+    /// A cross-entropy's `label_smoothing` is outside `[0, 1]` (or NaN).
+    InvalidLabelSmoothing,
+    /// A class-index label is negative and is not the `ignore_index`.
+    NegativeLabel {
+        /// The offending label.
+        label: i64,
+        /// The number of classes in the row.
+        classes: usize,
+    },
+    /// `ignore_index` was set for probability (dense) targets, where
+    /// PyTorch refuses it too: there is no class index to compare it with.
+    IgnoreIndexWithProbabilities,
 }
 
 impl fmt::Display for Error {
@@ -75,6 +90,15 @@ impl fmt::Display for Error {
                 "buffer of {len} values is not a whole number of rows of {classes} classes"
             ),
             Error::InvalidParameter(what) => write!(f, "invalid quantization parameter: {what}"),
+            Error::InvalidBeta => f.write_str("beta (1 / temperature) must be finite and > 0"),
+            Error::InvalidLabelSmoothing => f.write_str("label smoothing must be in [0, 1]"),
+            Error::NegativeLabel { label, classes } => {
+                write!(
+                    f,
+                    "negative label {label} for {classes} classes (and not the ignore_index)"
+                )
+            }
+            Error::IgnoreIndexWithProbabilities => f.write_str("ignore_index cannot be used with probability targets"),
         }
     }
 }

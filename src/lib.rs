@@ -59,11 +59,14 @@
 // structure, per backend and length) -> dispatch (which backend) ->
 // kernels (the public functions). `reference` and `quantized` stand apart.
 mod accum;
+mod checks;
 mod dispatch;
 mod error;
 mod exp;
 mod kernels;
+mod labels;
 mod lanes;
+mod options;
 mod passes;
 mod plan;
 pub mod quantized;
@@ -71,6 +74,8 @@ pub mod reference;
 
 pub use error::Error;
 pub use kernels::*;
+pub use labels::Label;
+pub use options::{CrossEntropy, Reduction};
 
 /// The portable lanes' name (`"sse2"`, `"neon"`, `"simd128"` or
 /// `"scalar"`): the compile-time baseline, not what a call runs on

@@ -100,3 +100,97 @@ fn no_kernel_allocates() {
     // The counter works: a Vec allocates.
     assert_eq!(allocations_in(|| drop(std::hint::black_box(vec![1u8; 10]))), 1);
 }
+
+/// Issue 12's API (temperature, backward passes, cross-entropy options,
+/// streaming) on the module `$k`: the reference now, the SIMD kernels once
+/// they exist (one more call below).
+macro_rules! run_every_training_kernel {
+    ($k:path, $x:expr, $y:expr, $out:expr, $grad:expr, $losses:expr, $classes:expr) => {{
+        use softmax_simd::{CrossEntropy, Reduction};
+        use $k as k;
+        let (x, y, out, grad, losses, classes): (&[f32], &[f32], &mut [f32], &mut [f32], &mut [f32], usize) =
+            ($x, $y, $out, $grad, $losses, $classes);
+        let rows = x.len() / classes;
+        let w: Vec<f32> = (0..classes).map(|c| 0.5 + (c % 3) as f32).collect();
+        let labels_i64: Vec<i64> = (0..rows)
+            .map(|r| if r % 7 == 0 { -100 } else { (r % classes) as i64 })
+            .collect();
+        let labels_u8: Vec<u8> = (0..rows).map(|r| (r % classes) as u8).collect();
+        let targets: Vec<f32> = (0..x.len()).map(|i| if i % classes == 2 { 1.0 } else { 0.0 }).collect();
+        let o = CrossEntropy {
+            weights: Some(&w),
+            ignore_index: Some(-100),
+            label_smoothing: 0.1,
+            reduction: Reduction::Mean,
+        };
+        let dense = CrossEntropy {
+            ignore_index: None,
+            reduction: Reduction::Sum,
+            ..o
+        };
+        let a = allocations_in(|| {
+            k::softmax_scaled(x, 0.7, out).unwrap();
+            k::softmax_scaled_in_place(out, 1.3).unwrap();
+            k::log_softmax_scaled(x, 0.7, out).unwrap();
+            k::log_softmax_scaled_in_place(out, 1.3).unwrap();
+            std::hint::black_box(k::logsumexp_scaled(x, 2.0).unwrap());
+            k::softmax_rows_scaled(x, classes, 0.5, out).unwrap();
+            k::softmax_rows_scaled_in_place(out, classes, 0.5).unwrap();
+            k::log_softmax_rows_scaled(x, classes, 0.5, out).unwrap();
+            k::log_softmax_rows_scaled_in_place(out, classes, 0.5).unwrap();
+            k::logsumexp_rows_scaled(x, classes, 0.5, losses).unwrap();
+            k::softmax_rows(x, classes, out).unwrap();
+            k::softmax_backward(out, y, grad).unwrap();
+            k::softmax_backward_in_place(out, grad).unwrap();
+            k::softmax_backward_rows(out, y, classes, grad).unwrap();
+            k::softmax_backward_rows_in_place(out, grad, classes).unwrap();
+            k::log_softmax_rows(x, classes, out).unwrap();
+            k::log_softmax_backward(out, y, grad).unwrap();
+            k::log_softmax_backward_in_place(out, grad).unwrap();
+            k::log_softmax_backward_rows(out, y, classes, grad).unwrap();
+            k::log_softmax_backward_rows_in_place(out, grad, classes).unwrap();
+            std::hint::black_box(k::argmax(x));
+            std::hint::black_box(
+                k::cross_entropy_rows(x, &labels_i64, classes, &o, Some(&mut *losses), Some(&mut *grad)).unwrap(),
+            );
+            std::hint::black_box(k::cross_entropy_rows(x, &labels_u8, classes, &dense, None, None).unwrap());
+            std::hint::black_box(
+                k::cross_entropy_rows_dense(x, &targets, classes, &dense, Some(&mut *losses), Some(&mut *grad))
+                    .unwrap(),
+            );
+            // Error paths allocate nothing either.
+            assert!(k::cross_entropy_rows_dense(x, &targets, classes, &o, None, None).is_err());
+            assert!(k::softmax_scaled(x, f32::NAN, out).is_err());
+            let mut s = k::LogSumExp::new();
+            let mut t = k::LogSumExp::new();
+            s.update(&x[..x.len() / 2]);
+            t.update(&x[x.len() / 2..]);
+            s.merge(&t);
+            std::hint::black_box(s.finish());
+            s.softmax_chunk(x, out).unwrap();
+            s.log_softmax_chunk(x, out).unwrap();
+        });
+        assert_eq!(a, 0, "{} allocated {a} times", stringify!($k));
+    }};
+}
+
+#[test]
+fn no_training_kernel_allocates() {
+    let classes = if cfg!(miri) { 12 } else { 61 };
+    let n = if cfg!(miri) { 96 } else { 4096 + 37 };
+    let n = n - n % classes;
+    let x: Vec<f32> = (0..n).map(|i| ((i * 7919) % 1000) as f32 / 37.0 - 13.0).collect();
+    let y: Vec<f32> = (0..n).map(|i| ((i * 31) % 17) as f32 / 8.0 - 1.0).collect();
+    let (mut out, mut grad, mut losses) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n / classes]);
+    // The macro counts the kernels' allocations itself (its label and
+    // weight vectors are made outside the count).
+    run_every_training_kernel!(
+        softmax_simd::reference,
+        &x,
+        &y,
+        &mut out,
+        &mut grad,
+        &mut losses,
+        classes
+    );
+}

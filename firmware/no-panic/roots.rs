@@ -15,6 +15,9 @@ use crate::quantized as q;
 use core::hint::black_box;
 
 type Unary = fn(&[f32], &mut [f32]) -> Result<(), Error>;
+type Unary2 = fn(&[f32], &[f32], &mut [f32]) -> Result<(), Error>;
+type XentRows<L> =
+    fn(&[f32], &[L], usize, &k::CrossEntropy<'_>, Option<&mut [f32]>, Option<&mut [f32]>) -> Result<f32, Error>;
 type Rows = fn(&[f32], usize, &mut [f32]) -> Result<(), Error>;
 type RowsInPlace = fn(&mut [f32], usize) -> Result<(), Error>;
 type Reduce = fn(&[f32]) -> f32;
@@ -86,6 +89,67 @@ fn every_kernel_is_linked_for_the_no_panic_proof() {
         &dense_rows,
         &sparse_rows,
     ));
+
+    // The training and sampling API (issue 12): the reference so far.
+    let r = (
+        [
+            k::reference::softmax_scaled as fn(&[f32], f32, &mut [f32]) -> Result<(), Error>,
+            k::reference::log_softmax_scaled,
+        ],
+        [
+            k::reference::softmax_scaled_in_place as fn(&mut [f32], f32) -> Result<(), Error>,
+            k::reference::log_softmax_scaled_in_place,
+        ],
+        k::reference::logsumexp_scaled as fn(&[f32], f32) -> Result<f32, Error>,
+        [
+            k::reference::softmax_rows_scaled as fn(&[f32], usize, f32, &mut [f32]) -> Result<(), Error>,
+            k::reference::log_softmax_rows_scaled,
+            k::reference::logsumexp_rows_scaled,
+        ],
+        [
+            k::reference::softmax_rows_scaled_in_place as fn(&mut [f32], usize, f32) -> Result<(), Error>,
+            k::reference::log_softmax_rows_scaled_in_place,
+        ],
+        [
+            k::reference::softmax_backward as Unary2,
+            k::reference::log_softmax_backward,
+        ],
+        [
+            k::reference::softmax_backward_in_place as fn(&[f32], &mut [f32]) -> Result<(), Error>,
+            k::reference::log_softmax_backward_in_place,
+        ],
+        [
+            k::reference::softmax_backward_rows as fn(&[f32], &[f32], usize, &mut [f32]) -> Result<(), Error>,
+            k::reference::log_softmax_backward_rows,
+        ],
+        [
+            k::reference::softmax_backward_rows_in_place as fn(&[f32], &mut [f32], usize) -> Result<(), Error>,
+            k::reference::log_softmax_backward_rows_in_place,
+        ],
+        k::reference::argmax as fn(&[f32]) -> Option<usize>,
+    );
+    let xent = (
+        k::reference::cross_entropy_rows::<u8> as XentRows<u8>,
+        k::reference::cross_entropy_rows::<u16> as XentRows<u16>,
+        k::reference::cross_entropy_rows::<u32> as XentRows<u32>,
+        k::reference::cross_entropy_rows::<u64> as XentRows<u64>,
+        k::reference::cross_entropy_rows::<usize> as XentRows<usize>,
+        k::reference::cross_entropy_rows::<i32> as XentRows<i32>,
+        k::reference::cross_entropy_rows::<i64> as XentRows<i64>,
+        k::reference::cross_entropy_rows_dense as XentRows<f32>,
+    );
+    let lse = (
+        k::reference::LogSumExp::new as fn() -> k::reference::LogSumExp,
+        k::reference::LogSumExp::update as fn(&mut k::reference::LogSumExp, &[f32]),
+        k::reference::LogSumExp::merge as fn(&mut k::reference::LogSumExp, &k::reference::LogSumExp),
+        k::reference::LogSumExp::finish as fn(&k::reference::LogSumExp) -> f32,
+        [
+            k::reference::LogSumExp::softmax_chunk
+                as fn(&k::reference::LogSumExp, &[f32], &mut [f32]) -> Result<(), Error>,
+            k::reference::LogSumExp::log_softmax_chunk,
+        ],
+    );
+    black_box((&r, &xent, &lse));
 
     // The benchmark variants (hidden, unstable) run the same kernels.
     let variants = (

@@ -5,21 +5,7 @@ use super::{
     sparse_softmax_cross_entropy_with_logits,
 };
 use crate::Error;
-
-fn row_count(len: usize, classes: usize) -> Result<usize, Error> {
-    match classes {
-        0 => Err(Error::NoClasses),
-        c if !len.is_multiple_of(c) => Err(Error::NotMultipleOfClasses { len, classes }),
-        c => Ok(len / c),
-    }
-}
-
-fn expect_len(expected: usize, found: usize) -> Result<(), Error> {
-    if found != expected {
-        return Err(Error::LengthMismatch { expected, found });
-    }
-    Ok(())
-}
+use crate::checks::{rows as row_count, same_len as expect_len};
 
 /// Reference [`softmax_rows`](crate::softmax_rows).
 ///

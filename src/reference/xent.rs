@@ -45,7 +45,7 @@ pub fn softmax_cross_entropy_with_logits(
             return Ok(f32::NAN);
         }
         Row::Finite { m, arg } => {
-            let rest = rest_sum(logits, m, arg);
+            let rest = rest_sum(logits, m, arg, 1.0);
             let l = libm::log1pf(rest);
             let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
             let loss = neumaier(terms.map(|(&x, &y)| y * (l - (x - m))));
@@ -111,12 +111,12 @@ pub fn sparse_softmax_cross_entropy_with_logits(
             Ok(f32::NAN)
         }
         Row::Finite { m, arg } => {
-            let rest = rest_sum(logits, m, arg);
+            let rest = rest_sum(logits, m, arg, 1.0);
             let s = 1.0 + rest;
             if let Some(g) = grad {
                 for (i, (g, &x)) in g.iter_mut().zip(logits).enumerate() {
                     *g = if i == label {
-                        -rest_sum(logits, m, label) / s
+                        -rest_sum(logits, m, label, 1.0) / s
                     } else {
                         libm::expf(x - m) / s
                     };

@@ -25,8 +25,8 @@ pub const GRAD_EPS: f64 = 8.0;
 /// Below `exp`'s flush threshold the SIMD kernels return 0 where `libm`
 /// keeps a subnormal: values this small are equal for agreement purposes.
 pub const FLUSH_ABS: f64 = f32::MIN_POSITIVE as f64;
-const FLUSH: f64 = FLUSH_ABS;
-const EPS: f64 = f32::EPSILON as f64;
+pub const FLUSH: f64 = FLUSH_ABS;
+pub const EPS: f64 = f32::EPSILON as f64;
 
 /// The most that flushing can move a sum of `n` exps: each term below
 /// `f32::MIN_POSITIVE` may be 0 in one implementation and not the other.
@@ -57,25 +57,25 @@ pub fn close(a: f32, b: f32, ulps: u32, abs: f64) -> bool {
     ((a as f64) - (b as f64)).abs() <= abs || ulp_diff(a, b) <= ulps
 }
 
-fn same_bits(a: &[f32], b: &[f32]) -> bool {
+pub fn same_bits(a: &[f32], b: &[f32]) -> bool {
     a.len() == b.len()
         && a.iter()
             .zip(b)
             .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
 }
 
-fn fail<T>(what: &str, x: &[f32], detail: String) -> Result<T, String> {
+pub fn fail<T>(what: &str, x: &[f32], detail: String) -> Result<T, String> {
     let shown: Vec<f32> = x.iter().copied().take(12).collect();
     Err(format!("{what} (n = {}, x[..12] = {shown:?}): {detail}", x.len()))
 }
 
-fn has_nan(x: &[f32]) -> bool {
+pub fn has_nan(x: &[f32]) -> bool {
     x.iter().any(|v| v.is_nan())
 }
-fn inf_count(x: &[f32]) -> usize {
+pub fn inf_count(x: &[f32]) -> usize {
     x.iter().filter(|&&v| v == f32::INFINITY).count()
 }
-fn max_f32(x: &[f32]) -> f32 {
+pub fn max_f32(x: &[f32]) -> f32 {
     x.iter().copied().fold(f32::NEG_INFINITY, f32::max)
 }
 
@@ -119,12 +119,12 @@ pub fn check_exp(x: &[f32]) -> Result<(), String> {
 }
 
 /// What docs/SEMANTICS.md says of a row whose max is not finite (`None`: finite).
-enum Special {
+pub enum Special {
     Nan,
     Inf(usize),
     Masked,
 }
-fn special(x: &[f32]) -> Option<Special> {
+pub fn special(x: &[f32]) -> Option<Special> {
     if has_nan(x) {
         Some(Special::Nan)
     } else if inf_count(x) > 0 {

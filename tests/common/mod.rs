@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod check;
+pub mod check_training;
 pub mod f64ref;
 pub mod inputs;
 
