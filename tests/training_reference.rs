@@ -1,7 +1,7 @@
 //! Issue 12's training API (temperature, backward passes, PyTorch's
 //! cross-entropy options, streaming logsumexp): held to the PyTorch goldens
 //! of tests/data/training/, to the f64 oracle by quickcheck, to every bad
-//! argument of SEMANTICS.md, and to the special values.
+//! argument of docs/SEMANTICS.md, and to the special values.
 //!
 //! One macro, `training_suite!`, stamps the same suite onto an
 //! implementation of `common::check::Training` (memchr style): the
@@ -676,7 +676,7 @@ macro_rules! training_suite {
                 assert_eq!(K::argmax(&[3.0, f32::NAN, 4.0]), None);
             }
 
-            // ---- SEMANTICS.md's bad arguments, one test a row, both targets.
+            // ---- docs/SEMANTICS.md's bad arguments, one test a row, both targets.
 
             const X: [f32; 6] = [1.0, 2.0, 3.0, 0.5, -1.0, 0.0];
             const Y: [f32; 6] = [0.0, 1.0, 0.0, 0.25, 0.25, 0.5];
@@ -963,7 +963,7 @@ macro_rules! training_suite {
                 assert_eq!(out, [7.0; 5]);
             }
 
-            // ---- Special values (SEMANTICS.md).
+            // ---- Special values (docs/SEMANTICS.md).
 
             #[test]
             fn scaled_special_values() {

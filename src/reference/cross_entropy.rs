@@ -145,7 +145,7 @@ fn each_row(
 /// counted, as PyTorch's `0 / 0`; the ignored rows' gradient stays zero.
 /// `losses` gets each `l_n`, `grad` the gradient of the returned loss with
 /// respect to `logits`.
-/// Special values follow SEMANTICS.md: a NaN logit makes its row's loss
+/// Special values follow docs/SEMANTICS.md: a NaN logit makes its row's loss
 /// and gradient NaN, `+inf` logits take the limit, a masked row loses
 /// `+inf` where a positive coefficient falls on it.
 ///

@@ -12,7 +12,7 @@
 // Each `check_*` below is generic over an implementation of [`Training`]
 // (the reference now; the SIMD kernels once they exist, through
 // `training_impl!`), holds it to the f64 oracle (`f64ref`), to the
-// special-value and error contracts of SEMANTICS.md, and to the
+// special-value and error contracts of docs/SEMANTICS.md, and to the
 // identities between its forms (in place, row-batched: bit for bit), and,
 // for an implementation other than the reference, to `reference` itself.
 //
@@ -233,7 +233,7 @@ pub fn near(got: f32, want: f64, tol: f64) -> bool {
     got as f64 == want || (got.is_nan() && want.is_nan()) || ((got as f64) - want).abs() <= tol
 }
 
-/// The SEMANTICS.md limit row of `x` (softmax, log-softmax, logsumexp) when
+/// The docs/SEMANTICS.md limit row of `x` (softmax, log-softmax, logsumexp) when
 /// its max is not finite: NaN, `+inf` (`k` share `1/k`), masked.
 fn limit(x: &[f32]) -> Option<(Vec<f32>, Vec<f32>, f32)> {
     let s = special(x)?;
@@ -654,7 +654,7 @@ pub enum Targets<'a, L> {
     Dense(&'a [f32]),
 }
 
-/// The `Err` SEMANTICS.md's list (in the documented order) asks of these
+/// The `Err` docs/SEMANTICS.md's list (in the documented order) asks of these
 /// arguments, `None` if they are valid.
 pub fn xent_error<L: Label>(
     logits: usize,
@@ -960,7 +960,7 @@ pub fn check_xent<K: Training, L: Label>(
 /// Splits `x` at `cuts` (sorted or not, clamped), feeds the chunks to
 /// `LogSumExp` states in order and through a merge tree chosen by `seed`,
 /// and holds `finish()` and the chunks' softmax / log-softmax to the f64
-/// oracle of the whole row (and the special states to SEMANTICS.md).
+/// oracle of the whole row (and the special states to docs/SEMANTICS.md).
 pub fn check_streaming<K: Training>(x: &[f32], cuts: &[usize], seed: u64) -> Result<(), String> {
     let n = x.len();
     let mut cuts: Vec<usize> = cuts.iter().map(|&c| c.min(n)).collect();

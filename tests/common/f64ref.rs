@@ -99,7 +99,7 @@ pub fn log_softmax_backward(z: &[f32], dz: &[f32]) -> Vec<f64> {
         .collect()
 }
 
-/// One cross-entropy row's coefficients in f64 (SEMANTICS.md): the row
+/// One cross-entropy row's coefficients in f64 (docs/SEMANTICS.md): the row
 /// loses `sum_c coef[c] (-log p_c)`, and its gradient is
 /// `hot (p - onehot(t)) + spread_total p - spread`.
 pub struct XentRow {

@@ -6,7 +6,7 @@ tests/data/README.md). Every input is an f32 value, written as the shortest
 decimal that reads back as that f32; PyTorch computes on those values widened
 to float64, and the expected outputs are written with 12 significant digits.
 
-    pip install torch    # the CPU build is enough; any 2.x
+    pip install torch    # the CPU build is enough; any release of major version 2
     python3 tests/data/make_training_goldens.py
 
 Deterministic: a fixed seed, no dependency on numpy.
