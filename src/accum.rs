@@ -12,7 +12,7 @@
 //! (`u = 2^-24`), at most `13u < 2^-20`, whatever the length.
 
 use crate::exp::{exp_neg, exp_neg_unless};
-use crate::lanes::{Lanes, count_total, each, fold_lanes, for_groups, no_counts};
+use crate::lanes::{Lanes, count_total, each, for_groups, no_counts};
 
 /// Groups (of `K` vectors) summed naively before the block total is
 /// added, compensated, to the running sum.
@@ -47,8 +47,7 @@ fn fold_max<L: Lanes<Elem = f32>, const K: usize>(mut acc: [L; K]) -> f32 {
             }
         }
     }
-    let v = acc.first().copied().unwrap_or(L::splat(f32::NEG_INFINITY));
-    fold_lanes(v, |x, y| if y > x { y } else { x })
+    acc.first().copied().unwrap_or(L::splat(f32::NEG_INFINITY)).reduce_max()
 }
 
 /// `sum(t) - sum(c)` over the lanes, compensated: the lanes of `t` are added
@@ -81,7 +80,7 @@ fn sum_lanes_compensated<L: Lanes<Elem = f32>>(t: L, c: L) -> f32 {
         return sum;
     }
     let err = e.first().copied().unwrap_or(0.0);
-    sum + (err - fold_lanes(c, |x, y| x + y))
+    sum + (err - c.reduce_add())
 }
 
 /// Neumaier-compensated sum of f32 values (the dense loss's exact fallback
@@ -171,7 +170,7 @@ impl<L: Lanes<Elem = f32>, const K: usize> Sum<L, K> {
             // and a pairwise fold of the lanes already meet the module's
             // bound, `(BLOCK - 1 + log2(K) + log2(LANES))u`; the compensated
             // finish would only cost the short rows their speed.
-            return fold_lanes(fold_add(self.acc), |x, y| x + y);
+            return fold_add(self.acc).reduce_add();
         }
         self.flush();
         sum_lanes_compensated(self.total, self.comp)
@@ -284,7 +283,7 @@ pub(crate) fn exp_sum_floor<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], m: 
             *a = *a + exp_neg(v - mv);
         }
     });
-    fold_lanes(fold_add(acc), |a, b| a + b)
+    fold_add(acc).reduce_add()
 }
 
 /// `log1p(S - 1)` from [`exp_sum_split`]'s parts: the `log(S)` of a row.

@@ -111,6 +111,25 @@ pub(crate) trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Out
     /// The sum of the lanes' counters.
     fn counts_total(c: Self::Counts) -> u64;
 
+    /// The sum of the lanes, added pairwise (halves, then quarters, ...).
+    #[inline(always)]
+    fn reduce_add(self) -> f32
+    where
+        Self: Lanes<Elem = f32>,
+    {
+        fold_lanes(self, |x, y| x + y)
+    }
+
+    /// The largest lane, folded pairwise (which of a NaN lane and a number
+    /// wins is the backend's: callers find NaN another way).
+    #[inline(always)]
+    fn reduce_max(self) -> f32
+    where
+        Self: Lanes<Elem = f32>,
+    {
+        fold_lanes(self, |x, y| if y > x { y } else { x })
+    }
+
     /// Lanes that are finite: `v - v` is `0` exactly there (`inf - inf` and
     /// NaN give NaN).
     #[inline(always)]

@@ -168,6 +168,20 @@ impl Lanes for Avx2 {
         )))))
     }
     #[inline(always)]
+    fn reduce_add(self) -> f32 {
+        let (lo, hi) = feat!((_mm256_castps256_ps128(self.0), _mm256_extractf128_ps::<1>(self.0)));
+        let s = feat!(_mm_add_ps(lo, hi));
+        let s = feat!(_mm_add_ps(s, _mm_movehl_ps(s, s)));
+        feat!(_mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps::<1>(s, s))))
+    }
+    #[inline(always)]
+    fn reduce_max(self) -> f32 {
+        let (lo, hi) = feat!((_mm256_castps256_ps128(self.0), _mm256_extractf128_ps::<1>(self.0)));
+        let s = feat!(_mm_max_ps(lo, hi));
+        let s = feat!(_mm_max_ps(s, _mm_movehl_ps(s, s)));
+        feat!(_mm_cvtss_f32(_mm_max_ss(s, _mm_shuffle_ps::<1>(s, s))))
+    }
+    #[inline(always)]
     fn counts_zero() -> Counts8 {
         feat!(Counts8(_mm256_setzero_si256()))
     }
@@ -335,6 +349,15 @@ impl Lanes for Avx512 {
         feat!(Avx512(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(
             _mm512_castps_si512(self.0)
         ))))
+    }
+    #[inline(always)]
+    fn reduce_add(self) -> f32 {
+        // Halves, then quarters, ... (a tree, like the portable fold).
+        feat!(_mm512_reduce_add_ps(self.0))
+    }
+    #[inline(always)]
+    fn reduce_max(self) -> f32 {
+        feat!(_mm512_reduce_max_ps(self.0))
     }
     #[inline(always)]
     fn counts_zero() -> Counts16 {
