@@ -182,18 +182,35 @@ pub(crate) fn multiply_by_quantized_multiplier(x: I32s, multiplier: i32, shift: 
     }
 }
 
+/// `exp(-1/8)` in Q0.31: the Taylor polynomial's centre.
+const EXP_MINUS_ONE_EIGHTH: i32 = 1895147668;
+/// `1/3` in Q0.31.
+const ONE_THIRD: i32 = 715827883;
+
+/// `(bit, exp(-2^(bit - 26)))` in Q0.31: the factor of each whole-quarter
+/// bit of a Q5.26 value (`exp(-1/4)` .. `exp(-16)`).
+const BARREL_SHIFTER: [(u32, i32); 7] = [
+    (24, 1672461947), // exp(-1/4)
+    (25, 1302514674), // exp(-1/2)
+    (26, 790015084),  // exp(-1)
+    (27, 290630308),  // exp(-2)
+    (28, 39332535),   // exp(-4)
+    (29, 720401),     // exp(-8)
+    (30, 242),        // exp(-16)
+];
+
 /// `exp(x)` for `x` in `[-1/4, 0)`, Q0.31 in and out: gemmlowp's Taylor
 /// polynomial around `-1/8`.
 #[inline(always)]
 fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: I32s) -> I32s {
-    let constant_term = splat(1895147668); // exp(-1/8) in Q0.31
+    let constant_term = splat(EXP_MINUS_ONE_EIGHTH);
     let x = a + splat(1 << 28);
     // x is in [-1/8, 1/8): never MIN; x2, x4 and the constants are >= 0.
     let x2 = srdhm_wrapping(x, x);
     let x3 = srdhm_by_nonneg(x, x2);
     let x4 = srdhm_nonneg(x2, x2);
     let x4_over_4 = rounding_divide_by_pot_nonneg(x4, 2);
-    let third = splat(715827883); // 1/3 in Q0.31
+    let third = splat(ONE_THIRD);
     let poly = rounding_divide_by_pot(srdhm_by_nonneg(x4_over_4 + x3, third) + x2, 1);
     constant_term + srdhm_by_nonneg(x + poly, constant_term)
 }
@@ -208,16 +225,7 @@ pub(crate) fn exp_on_negative_values_q5(a: I32s) -> I32s {
     // Rescale to Q0.31: `[-2^24, 0) * 32` never saturates.
     let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(a_mod_quarter_minus_one_quarter << 5);
     let remainder = a_mod_quarter_minus_one_quarter - a;
-    let steps: [(u32, i32); 7] = [
-        (24, 1672461947), // exp(-1/4)
-        (25, 1302514674), // exp(-1/2)
-        (26, 790015084),  // exp(-1)
-        (27, 290630308),  // exp(-2)
-        (28, 39332535),   // exp(-4)
-        (29, 720401),     // exp(-8)
-        (30, 242),        // exp(-16)
-    ];
-    for (bit, multiplier) in steps {
+    for (bit, multiplier) in BARREL_SHIFTER {
         let clear = (remainder & splat(1 << bit)).simd_eq(splat(0));
         // The result stays an exp in [0, 1): both factors are >= 0.
         result = clear.select(result, srdhm_nonneg(result, splat(multiplier)));
@@ -235,6 +243,48 @@ pub(crate) mod scalar {
     pub(crate) fn srdhm(a: i32, b: i32) -> i32 {
         let product = i64::from(a) * i64::from(b);
         ((product + (1 << 30)) >> 31).min(i64::from(i32::MAX)) as i32
+    }
+
+    /// SRDHM of a pair that is never `(MIN, MIN)`: no saturation (what the
+    /// lanes' `srdhm_wrapping` computes).
+    #[inline(always)]
+    pub(crate) fn srdhm_wrapping(a: i32, b: i32) -> i32 {
+        ((i64::from(a) * i64::from(b) + (1 << 30)) >> 31) as i32
+    }
+
+    /// [`rounding_divide_by_pot`] of `x >= 0`: `(x >> e) + bit e-1 of x`.
+    #[inline(always)]
+    pub(crate) fn rounding_divide_by_pot_nonneg(x: i32, exponent: u32) -> i32 {
+        match exponent {
+            0 => x,
+            e => (x >> e.min(31)) + ((x >> (e - 1).min(31)) & 1),
+        }
+    }
+
+    /// The lanes' [`exp_on_negative_values_q5`](super::exp_on_negative_values_q5)
+    /// on one Q5.26 value `a <= 0`, step for step: Q0.31 result.
+    pub(crate) fn exp_on_negative_values_q5(a: i32) -> i32 {
+        if a == 0 {
+            return i32::MAX;
+        }
+        let a_mod_quarter_minus_one_quarter = (a & ((1 << 24) - 1)) - (1 << 24);
+        // The polynomial on [-1/4, 0) in Q0.31, around -1/8: x in [-1/8, 1/8).
+        let x = (a_mod_quarter_minus_one_quarter << 5) + (1 << 28);
+        let x2 = srdhm_wrapping(x, x);
+        let x3 = srdhm_wrapping(x, x2);
+        let x4 = srdhm_wrapping(x2, x2);
+        let x4_over_4 = rounding_divide_by_pot_nonneg(x4, 2);
+        let poly = srdhm_wrapping(x4_over_4.wrapping_add(x3), super::ONE_THIRD).wrapping_add(x2);
+        let poly = rounding_divide_by_pot(poly, 1);
+        let c = super::EXP_MINUS_ONE_EIGHTH;
+        let mut result = c.wrapping_add(srdhm_wrapping(x.wrapping_add(poly), c));
+        let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
+        for (bit, multiplier) in super::BARREL_SHIFTER {
+            if remainder & (1 << bit) != 0 {
+                result = srdhm_wrapping(result, multiplier);
+            }
+        }
+        result
     }
 
     /// `RoundingDivideByPOT`, halves away from zero, `exponent` in `0..=31`.

@@ -1,11 +1,29 @@
 //! int8-input softmax on i32 lanes: [`softmax_s8`] and [`softmax_s8_s16`],
 //! plus the int8 helpers [`log_softmax_s8`](super::log_softmax_s8) shares.
+//! Targets without SIMD lanes run the row loop of
+//! [`softmax_s8_plain`](super::softmax_s8_plain) instead.
 
-use super::fixedpoint::{
-    I32s, LANES, Lanes, exp_on_negative_values_q5, rounding_divide_by_pot_nonneg, scalar, splat, srdhm_by_nonneg,
-    srdhm_nonneg,
-};
-use super::params::{SoftmaxParams, check_rows, for_each_row};
+use super::fixedpoint::{I32s, LANES, Lanes, scalar, splat, srdhm_by_nonneg};
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+use super::fixedpoint::{exp_on_negative_values_q5, rounding_divide_by_pot_nonneg, srdhm_nonneg};
+use super::params::SoftmaxParams;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+use super::params::{check_rows, for_each_row};
+// Targets without SIMD lanes run the int8 softmax on plain i32.
+#[cfg(not(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+)))]
+use super::softmax_s8_plain::softmax_s8_any;
 use crate::Error;
 
 /// Q12.19: the sum of exps keeps 12 integer bits (`kAccumulationIntegerBits`).
@@ -86,12 +104,22 @@ pub(crate) fn scaled_diff(diff: I32s, multiplier: i32, shift: i32) -> I32s {
 }
 
 /// `exp` of the scaled difference, 0 where `diff < diff_min`.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 fn masked_exp(diff: I32s, params: &SoftmaxParams) -> I32s {
     let e = exp_on_negative_values_q5(scaled_diff(diff, params.multiplier, params.shift));
     diff.simd_lt(splat(params.diff_min)).select(splat(0), e)
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// The exps (Q0.31) and their Q12.19 summands of every difference.
 struct ExpTables {
     exp: DiffTable,
@@ -100,6 +128,11 @@ struct ExpTables {
     len: usize,
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 impl ExpTables {
     fn new(params: &SoftmaxParams) -> Self {
         let len = table_len(params.diff_min);
@@ -212,12 +245,28 @@ impl SoftmaxOut for i16 {
 /// or `None` when the exponent is 32 or more: `SRDHM(1/sum, exp)` is in
 /// `[0, 2^31)`, so every output rounds to the minimum (pitfall 1, where
 /// TFLite aborts).
-fn output_scale<O: SoftmaxOut>(sum: u64) -> Option<(I32s, u32)> {
+#[inline(always)]
+pub(crate) fn output_shift<O: SoftmaxOut>(sum: u64) -> Option<(i32, u32)> {
     let (scale, num_bits_over_unit) = reciprocal(sum);
     let exponent = num_bits_over_unit + 31 - O::BITS;
-    (exponent < 32).then(|| (splat(scale), exponent.max(0) as u32))
+    (exponent < 32).then(|| (scale, exponent.max(0) as u32))
 }
 
+/// [`output_shift`] with the scale in every lane.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+fn output_scale<O: SoftmaxOut>(sum: u64) -> Option<(I32s, u32)> {
+    output_shift::<O>(sum).map(|(scale, exponent)| (splat(scale), exponent))
+}
+
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// `clamp(RoundingDivideByPOT(SRDHM(scale, exp), exponent) + MIN)` to `out`.
 #[inline(always)]
 fn emit<O: SoftmaxOut>(out: &mut [O], exp: I32s, (scale, exponent): (I32s, u32)) {
@@ -233,6 +282,11 @@ fn emit<O: SoftmaxOut>(out: &mut [O], exp: I32s, (scale, exponent): (I32s, u32))
     }
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// A row of a long input: exps looked up in the per-call tables.
 fn softmax_row_table<O: SoftmaxOut>(row: &[i8], out: &mut [O], tables: &ExpTables) {
     let max = row_max_i8(row);
@@ -265,6 +319,11 @@ fn softmax_row_table<O: SoftmaxOut>(row: &[i8], out: &mut [O], tables: &ExpTable
 
 /// A row of a short input (at most `N` values, `N` a multiple of `LANES`):
 /// exps computed in lanes once and kept on the stack for the output pass.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 fn softmax_row_direct<O: SoftmaxOut, const N: usize>(row: &[i8], out: &mut [O], params: &SoftmaxParams) {
     let max = row_max_i8(row);
     let mut stash = [0i32; N];
@@ -299,6 +358,11 @@ fn softmax_row_direct<O: SoftmaxOut, const N: usize>(row: &[i8], out: &mut [O], 
     }
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 fn softmax_s8_any<O: SoftmaxOut>(
     input: &[i8],
     row_size: usize,
