@@ -11,6 +11,7 @@
 
 use core::hint::black_box;
 use core::ptr::{read_volatile, write_volatile};
+use cortex_m_semihosting::hprintln;
 
 /// CMSDK APB timer 0 registers (mps2-an386 memory map).
 const CTRL: *mut u32 = 0x4000_0000 as *mut u32;
@@ -54,12 +55,50 @@ fn ticks(calls: u32, f: &mut dyn FnMut()) -> u32 {
     t0.wrapping_sub(now())
 }
 
+/// The measurement whose timed loop [`bench_profile_on`] and
+/// [`bench_profile_off`] bracket: `label@n` (e.g. `softmax@10`), set when
+/// building (`SOFTMAX_SIMD_BENCH_PROFILE`; see profile/run.sh).
+const PROFILE: Option<&str> = option_env!("SOFTMAX_SIMD_BENCH_PROFILE");
+
+/// Marker: the profiled loop starts (a TCG plugin watches this address).
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn bench_profile_on() {
+    // An instruction the compiler keeps (and a body unlike the other
+    // marker's, so the two are not merged into one address).
+    cortex_m::asm::nop();
+}
+
+/// Marker: the profiled loop has ended.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn bench_profile_off() {
+    cortex_m::asm::nop();
+    cortex_m::asm::nop();
+}
+
+fn profiled(label: &str, n: usize) -> bool {
+    let Some((want_label, want_n)) = PROFILE.and_then(|p| p.split_once('@')) else {
+        return false;
+    };
+    want_label == label && want_n.parse() == Ok(n)
+}
+
 /// Instructions per call of `body` beyond `base`, in tenths of an
-/// instruction, and the number of calls each loop ran.
-pub fn per_call(body: &mut dyn FnMut(), base: &mut dyn FnMut()) -> (u64, u32) {
+/// instruction, and the number of calls each loop ran. `label` and `n`
+/// name the measurement for [`PROFILE`].
+pub fn per_call(label: &str, n: usize, body: &mut dyn FnMut(), base: &mut dyn FnMut()) -> (u64, u32) {
     let one = ticks(1, body).max(1);
     let calls = (TARGET_TICKS / one).clamp(1, 1_000_000);
+    let profile = profiled(label, n);
+    if profile {
+        hprintln!("profile: {}@{}: {} calls between the markers", label, n, calls);
+        bench_profile_on();
+    }
     let body_ticks = u64::from(ticks(calls, body));
+    if profile {
+        bench_profile_off();
+    }
     let base_ticks = u64::from(ticks(calls, base));
     let tenths = body_ticks.saturating_sub(base_ticks) * INSTRUCTIONS_PER_TICK * 10;
     ((tenths + u64::from(calls) / 2) / u64::from(calls), calls)

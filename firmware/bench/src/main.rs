@@ -157,21 +157,25 @@ struct Column {
     n: usize,
 }
 
-/// A quantized kernel and its scalar reference (`kernels`) timed on the
-/// same row into `rows`; both must succeed with identical outputs.
+/// A quantized kernel and its scalar reference (`kernels`, labelled
+/// `names`) timed on the same row into `rows`; both must succeed with
+/// identical outputs.
 #[allow(clippy::too_many_arguments)]
 fn quantized<I, O: Copy + PartialEq + Into<i32>, P>(
     rows: &mut [Row; 2],
     at: Column,
-    name: &str,
+    names: [&str; 2],
     kernels: [QKernel<I, O, P>; 2],
     input: &[I],
     params: &P,
     mut outs: [&mut [O]; 2],
     ok: &mut bool,
 ) {
-    for ((row, kernel), out) in rows.iter_mut().zip(kernels).zip(outs.iter_mut()) {
+    let name = names[0];
+    for (((row, kernel), out), label) in rows.iter_mut().zip(kernels).zip(outs.iter_mut()).zip(names) {
         row[at.k] = clock::per_call(
+            label,
+            at.n,
             &mut || {
                 let _ = black_box(kernel(input, at.n, params, out));
             },
@@ -230,6 +234,8 @@ fn measure(c: &mut Counts, k: usize, n: usize, o: &mut Outputs, ok: &mut bool) {
     macro_rules! time {
         ($slot:expr, $body:expr) => {
             $slot[k] = clock::per_call(
+                stringify!($slot).trim_start_matches("c."),
+                n,
                 &mut || {
                     let _ = black_box($body);
                 },
@@ -250,6 +256,8 @@ fn measure(c: &mut Counts, k: usize, n: usize, o: &mut Outputs, ok: &mut bool) {
 
     // In place: a copy of the logits, then the kernel, minus the copy alone.
     c.softmax_in_place[k] = clock::per_call(
+        "softmax_in_place",
+        n,
         &mut || {
             f.copy_from_slice(x);
             softmax_simd::softmax_in_place(black_box(&mut *f));
@@ -306,12 +314,21 @@ fn measure(c: &mut Counts, k: usize, n: usize, o: &mut Outputs, ok: &mut bool) {
     let [a8, b8] = o8;
     let [a16, b16] = o16;
     let s8_pair = [q::softmax_s8 as QKernel<i8, i8, _>, q::reference::softmax_s8];
-    quantized(&mut c.s8, at, "softmax_s8", s8_pair, s8, &p8, [&mut *a8, &mut *b8], ok);
+    quantized(
+        &mut c.s8,
+        at,
+        ["softmax_s8", "reference::softmax_s8"],
+        s8_pair,
+        s8,
+        &p8,
+        [&mut *a8, &mut *b8],
+        ok,
+    );
     let s8_s16_pair = [q::softmax_s8_s16 as QKernel<i8, i16, _>, q::reference::softmax_s8_s16];
     quantized(
         &mut c.s8_s16,
         at,
-        "softmax_s8_s16",
+        ["softmax_s8_s16", "reference::softmax_s8_s16"],
         s8_s16_pair,
         s8,
         &p8,
@@ -322,7 +339,7 @@ fn measure(c: &mut Counts, k: usize, n: usize, o: &mut Outputs, ok: &mut bool) {
     quantized(
         &mut c.s16,
         at,
-        "softmax_s16",
+        ["softmax_s16", "reference::softmax_s16"],
         s16_pair,
         s16,
         &p16,
@@ -336,7 +353,7 @@ fn measure(c: &mut Counts, k: usize, n: usize, o: &mut Outputs, ok: &mut bool) {
     quantized(
         &mut c.s16_tflm,
         at,
-        "softmax_s16_tflm",
+        ["softmax_s16_tflm", "reference::softmax_s16_tflm"],
         tflm_pair,
         s16,
         &p16_tflm,
@@ -344,7 +361,16 @@ fn measure(c: &mut Counts, k: usize, n: usize, o: &mut Outputs, ok: &mut bool) {
         ok,
     );
     let log_pair = [q::log_softmax_s8 as QKernel<i8, i8, _>, q::reference::log_softmax_s8];
-    quantized(&mut c.log_s8, at, "log_softmax_s8", log_pair, s8, &lp, [a8, b8], ok);
+    quantized(
+        &mut c.log_s8,
+        at,
+        ["log_softmax_s8", "reference::log_softmax_s8"],
+        log_pair,
+        s8,
+        &lp,
+        [a8, b8],
+        ok,
+    );
 }
 
 fn row(name: &str, r: &Row) {
