@@ -20,6 +20,11 @@ pub(crate) use wide::i32x16 as I32s;
 pub(crate) const LANES: usize = core::mem::size_of::<I32s>() / 4;
 
 /// The lane array type of [`I32s`].
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) type Lanes = [i32; LANES];
 
 #[inline(always)]
@@ -139,10 +144,22 @@ mod mul {
         }))
     }
 
-    pub(crate) use self::{srdhm_wrapping as srdhm_by_nonneg, srdhm_wrapping as srdhm_nonneg};
+    pub(crate) use self::srdhm_wrapping as srdhm_by_nonneg;
+    #[cfg(any(
+        target_feature = "sse2",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        target_feature = "simd128"
+    ))]
+    pub(crate) use self::srdhm_wrapping as srdhm_nonneg;
 }
 
-pub(crate) use mul::{srdhm_by_nonneg, srdhm_nonneg, srdhm_wrapping};
+pub(crate) use mul::srdhm_by_nonneg;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+pub(crate) use mul::{srdhm_nonneg, srdhm_wrapping};
 
 /// `RoundingDivideByPOT(x, exponent)`: `x / 2^exponent` rounded half away
 /// from zero, `exponent` in `0..=31`.
@@ -159,6 +176,11 @@ pub(crate) fn rounding_divide_by_pot(x: I32s, exponent: u32) -> I32s {
 /// [`rounding_divide_by_pot`] of lanes `x >= 0`: halves round up, so the
 /// result is `(x >> e) + bit e-1 of x`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn rounding_divide_by_pot_nonneg(x: I32s, exponent: u32) -> I32s {
     if exponent == 0 {
         x
@@ -202,6 +224,11 @@ const BARREL_SHIFTER: [(u32, i32); 7] = [
 /// `exp(x)` for `x` in `[-1/4, 0)`, Q0.31 in and out: gemmlowp's Taylor
 /// polynomial around `-1/8`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: I32s) -> I32s {
     let constant_term = splat(EXP_MINUS_ONE_EIGHTH);
     let x = a + splat(1 << 28);
@@ -219,6 +246,11 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: I32s) -> I32s {
 /// the polynomial on the value modulo 1/4, then one multiplication by
 /// `exp(-2^k)` (k = -2..=4) per set bit of the remaining whole quarters.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn exp_on_negative_values_q5(a: I32s) -> I32s {
     let one_quarter = splat(1 << 24);
     let a_mod_quarter_minus_one_quarter = (a & splat((1 << 24) - 1)) - one_quarter;
