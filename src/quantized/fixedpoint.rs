@@ -1,14 +1,21 @@
 //! gemmlowp / TFLite fixed-point arithmetic on `wide` i32 lanes.
 //!
 //! Lane width follows the f32 kernels: `i32x16` where `avx512f` is enabled,
-//! `i32x8` where `avx` is, `i32x4` elsewhere (SSE2, NEON, wasm simd128 and
-//! plain arrays on Cortex-M). Every function is exact integer arithmetic,
+//! `i32x8` where `avx` is, `i32x4` elsewhere (SSE2, NEON, wasm simd128).
+//! Targets without SIMD lanes (Cortex-M, where `wide` would store the
+//! lanes as arrays) compile only [`scalar`]: their int8 and int16 kernels
+//! run on plain i32. Every function is exact integer arithmetic,
 //! lane by lane bit-identical with the scalar oracle in
 //! `quantized::reference` (which shares no code with this file). The
 //! per-row steps (reciprocal, logarithm) take one value each and run on
 //! plain i32 in [`scalar`]: a splatted vector would pay the lanes' latency
 //! for nothing.
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[cfg(not(target_feature = "avx"))]
 pub(crate) use wide::i32x4 as I32s;
 #[cfg(all(target_feature = "avx", not(target_feature = "avx512f")))]
@@ -16,6 +23,11 @@ pub(crate) use wide::i32x8 as I32s;
 #[cfg(target_feature = "avx512f")]
 pub(crate) use wide::i32x16 as I32s;
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// Number of i32 lanes in [`I32s`].
 pub(crate) const LANES: usize = core::mem::size_of::<I32s>() / 4;
 
@@ -27,6 +39,11 @@ pub(crate) const LANES: usize = core::mem::size_of::<I32s>() / 4;
 ))]
 pub(crate) type Lanes = [i32; LANES];
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 pub(crate) fn splat(v: i32) -> I32s {
     I32s::splat(v)
@@ -97,9 +114,14 @@ mod mul {
     }
 }
 
-/// SRDHM without sign tricks: `srdhm_wrapping` by a native 32x32->64
-/// lane multiply or lane by lane; the forms for `b >= 0` and for `a, b >=
-/// 0` are the same function (`MIN * MIN` cannot occur in them).
+/// SRDHM without sign tricks, by a native 32x32->64 lane multiply (SSE4.1,
+/// NEON, wasm simd128); the forms for `b >= 0` and for `a, b >= 0` are the
+/// same function (`MIN * MIN` cannot occur in them).
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[cfg(not(any(
     all(target_feature = "sse2", not(target_feature = "sse4.1")),
     all(target_feature = "avx2", not(target_feature = "avx512f"))
@@ -108,17 +130,9 @@ mod mul {
     use super::I32s;
 
     /// `floor((a * b + 2^30) / 2^31)` mod 2^32: SRDHM but for `MIN * MIN`
-    /// (which gives `MIN`).
-    ///
-    /// Where `wide` has a native 32x32->64 lane multiply: from the 64-bit
-    /// product `hi * 2^32 + lo`, adding `2^30` only touches the two top bits
-    /// of `lo` and the carry out of them, so the result is
-    /// `2 * hi + ((lo >> 30) + 1) / 2`.
-    #[cfg(any(
-        target_feature = "sse4.1",
-        all(target_arch = "aarch64", target_feature = "neon"),
-        target_feature = "simd128"
-    ))]
+    /// (which gives `MIN`). From the 64-bit product `hi * 2^32 + lo`,
+    /// adding `2^30` only touches the two top bits of `lo` and the carry
+    /// out of them, so the result is `2 * hi + ((lo >> 30) + 1) / 2`.
     #[inline(always)]
     pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
         let (lo, hi) = a.mul_keep_low_high(b);
@@ -127,43 +141,24 @@ mod mul {
         (hi << 1) + ((top2 + super::splat(1)) >> 1)
     }
 
-    /// `floor((a * b + 2^30) / 2^31)` mod 2^32 where `wide` emulates 32-bit
-    /// lane multiplies one lane at a time anyway (Cortex-M and other
-    /// plain-array targets): the 64-bit products directly, lane by lane.
-    #[cfg(not(any(
-        target_feature = "sse2",
-        all(target_arch = "aarch64", target_feature = "neon"),
-        target_feature = "simd128"
-    )))]
-    #[inline(always)]
-    pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
-        let (a, b) = (a.to_array(), b.to_array());
-        I32s::new(core::array::from_fn(|i| {
-            let product = i64::from(a[i]) * i64::from(b[i]);
-            ((product + (1 << 30)) >> 31) as i32
-        }))
-    }
-
-    pub(crate) use self::srdhm_wrapping as srdhm_by_nonneg;
-    #[cfg(any(
-        target_feature = "sse2",
-        all(target_arch = "aarch64", target_feature = "neon"),
-        target_feature = "simd128"
-    ))]
-    pub(crate) use self::srdhm_wrapping as srdhm_nonneg;
+    pub(crate) use self::{srdhm_wrapping as srdhm_by_nonneg, srdhm_wrapping as srdhm_nonneg};
 }
 
-pub(crate) use mul::srdhm_by_nonneg;
 #[cfg(any(
     target_feature = "sse2",
     all(target_arch = "aarch64", target_feature = "neon"),
     target_feature = "simd128"
 ))]
-pub(crate) use mul::{srdhm_nonneg, srdhm_wrapping};
+pub(crate) use mul::{srdhm_by_nonneg, srdhm_nonneg, srdhm_wrapping};
 
 /// `RoundingDivideByPOT(x, exponent)`: `x / 2^exponent` rounded half away
 /// from zero, `exponent` in `0..=31`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn rounding_divide_by_pot(x: I32s, exponent: u32) -> I32s {
     let mask = ((1u64 << exponent) - 1) as i32;
     let remainder = x & splat(mask);
@@ -193,6 +188,11 @@ pub(crate) fn rounding_divide_by_pot_nonneg(x: I32s, exponent: u32) -> I32s {
 /// a wrapping left shift by `max(shift, 0)`, SRDHM, then a rounding right
 /// shift by `max(-shift, 0)`. `multiplier > 0`, `shift` in `-31..=31`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn multiply_by_quantized_multiplier(x: I32s, multiplier: i32, shift: i32) -> I32s {
     let left = shift.max(0) as u32;
     let right = (-shift).max(0) as u32;
@@ -403,6 +403,11 @@ pub(crate) mod scalar {
 /// halves with 4 lanes, as is with 8, in the low half of a vector with 16.
 /// For kernels whose data comes eight at a time (int16 rows as `i16x8`).
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn on_x8(v: wide::i32x8, f: impl Fn(I32s) -> I32s) -> wide::i32x8 {
     #[cfg(not(target_feature = "avx512f"))]
     {
