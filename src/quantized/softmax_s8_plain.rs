@@ -25,8 +25,9 @@
     allow(dead_code)
 )]
 
-use super::fixedpoint::scalar::rounding_divide_by_pot;
-use super::fixedpoint::scalar::{exp_on_negative_values_q5, rounding_divide_by_pot_nonneg, srdhm_wrapping};
+use super::fixedpoint::scalar::{
+    exp_on_negative_values_q5, rounding_divide_by_pot, rounding_divide_by_pot_nonneg, srdhm_wrapping,
+};
 use super::log_softmax_s8::{OUTPUT_SHIFT, log_row_scale};
 use super::params::{LogSoftmaxParams, SoftmaxParams, check_rows, for_each_row};
 use super::softmax_s8::{ACCUM_SHIFT, SMALL_STASH, SPAN, SoftmaxOut, output_shift, table_len};
