@@ -22,7 +22,8 @@ build() { # profile features...
     (cd firmware && cargo build -q --profile "$profile" -p "$bin" --no-default-features "$@")
 }
 
-kernels=(softmax softmax_in_place log_softmax logsumexp sparse_xent dense_xent softmax_rows)
+kernels=(softmax softmax_in_place log_softmax logsumexp sparse_xent dense_xent softmax_rows
+    softmax_s8 softmax_s8_s16 softmax_s16 log_softmax_s8)
 declare -A size
 for profile in release release-size; do
     build "$profile"

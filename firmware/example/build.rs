@@ -1,10 +1,6 @@
 //! Puts this crate's memory.x where cortex-m-rt's link.x looks for it.
-use std::{env, fs, path::PathBuf};
+include!("../common/memory_x.rs");
 
 fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x to OUT_DIR");
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
-    println!("cargo:rerun-if-changed=build.rs");
+    link_memory_x();
 }

@@ -5,6 +5,8 @@
 //! most `MAX_VALUES` values, so the subset spans the parameter grid.
 use std::{env, fmt::Write as _, fs, path::PathBuf};
 
+include!("../common/memory_x.rs");
+
 const MAX_VALUES: usize = 1024;
 const EVERY: usize = 4;
 
@@ -95,11 +97,8 @@ fn emit(out: &mut String, name: &str, file: &str, input: &str, output: &str) {
 }
 
 fn main() {
+    link_memory_x();
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x to OUT_DIR");
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
-    println!("cargo:rerun-if-changed=build.rs");
 
     let mut src = String::new();
     emit(&mut src, "SOFTMAX_S8", "softmax_s8.txt", "i8", "i8");

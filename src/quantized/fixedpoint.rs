@@ -1,14 +1,21 @@
 //! gemmlowp / TFLite fixed-point arithmetic on `wide` i32 lanes.
 //!
 //! Lane width follows the f32 kernels: `i32x16` where `avx512f` is enabled,
-//! `i32x8` where `avx` is, `i32x4` elsewhere (SSE2, NEON, wasm simd128 and
-//! plain arrays on Cortex-M). Every function is exact integer arithmetic,
+//! `i32x8` where `avx` is, `i32x4` elsewhere (SSE2, NEON, wasm simd128).
+//! Targets without SIMD lanes (Cortex-M, where `wide` would store the
+//! lanes as arrays) compile only [`scalar`]: their int8 and int16 kernels
+//! run on plain i32. Every function is exact integer arithmetic,
 //! lane by lane bit-identical with the scalar oracle in
 //! `quantized::reference` (which shares no code with this file). The
 //! per-row steps (reciprocal, logarithm) take one value each and run on
 //! plain i32 in [`scalar`]: a splatted vector would pay the lanes' latency
 //! for nothing.
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[cfg(not(target_feature = "avx"))]
 pub(crate) use wide::i32x4 as I32s;
 #[cfg(all(target_feature = "avx", not(target_feature = "avx512f")))]
@@ -16,12 +23,27 @@ pub(crate) use wide::i32x8 as I32s;
 #[cfg(target_feature = "avx512f")]
 pub(crate) use wide::i32x16 as I32s;
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// Number of i32 lanes in [`I32s`].
 pub(crate) const LANES: usize = core::mem::size_of::<I32s>() / 4;
 
 /// The lane array type of [`I32s`].
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) type Lanes = [i32; LANES];
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 pub(crate) fn splat(v: i32) -> I32s {
     I32s::splat(v)
@@ -92,9 +114,14 @@ mod mul {
     }
 }
 
-/// SRDHM without sign tricks: `srdhm_wrapping` by a native 32x32->64
-/// lane multiply or lane by lane; the forms for `b >= 0` and for `a, b >=
-/// 0` are the same function (`MIN * MIN` cannot occur in them).
+/// SRDHM without sign tricks, by a native 32x32->64 lane multiply (SSE4.1,
+/// NEON, wasm simd128); the forms for `b >= 0` and for `a, b >= 0` are the
+/// same function (`MIN * MIN` cannot occur in them).
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[cfg(not(any(
     all(target_feature = "sse2", not(target_feature = "sse4.1")),
     all(target_feature = "avx2", not(target_feature = "avx512f"))
@@ -103,17 +130,9 @@ mod mul {
     use super::I32s;
 
     /// `floor((a * b + 2^30) / 2^31)` mod 2^32: SRDHM but for `MIN * MIN`
-    /// (which gives `MIN`).
-    ///
-    /// Where `wide` has a native 32x32->64 lane multiply: from the 64-bit
-    /// product `hi * 2^32 + lo`, adding `2^30` only touches the two top bits
-    /// of `lo` and the carry out of them, so the result is
-    /// `2 * hi + ((lo >> 30) + 1) / 2`.
-    #[cfg(any(
-        target_feature = "sse4.1",
-        all(target_arch = "aarch64", target_feature = "neon"),
-        target_feature = "simd128"
-    ))]
+    /// (which gives `MIN`). From the 64-bit product `hi * 2^32 + lo`,
+    /// adding `2^30` only touches the two top bits of `lo` and the carry
+    /// out of them, so the result is `2 * hi + ((lo >> 30) + 1) / 2`.
     #[inline(always)]
     pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
         let (lo, hi) = a.mul_keep_low_high(b);
@@ -122,31 +141,24 @@ mod mul {
         (hi << 1) + ((top2 + super::splat(1)) >> 1)
     }
 
-    /// `floor((a * b + 2^30) / 2^31)` mod 2^32 where `wide` emulates 32-bit
-    /// lane multiplies one lane at a time anyway (Cortex-M and other
-    /// plain-array targets): the 64-bit products directly, lane by lane.
-    #[cfg(not(any(
-        target_feature = "sse2",
-        all(target_arch = "aarch64", target_feature = "neon"),
-        target_feature = "simd128"
-    )))]
-    #[inline(always)]
-    pub(crate) fn srdhm_wrapping(a: I32s, b: I32s) -> I32s {
-        let (a, b) = (a.to_array(), b.to_array());
-        I32s::new(core::array::from_fn(|i| {
-            let product = i64::from(a[i]) * i64::from(b[i]);
-            ((product + (1 << 30)) >> 31) as i32
-        }))
-    }
-
     pub(crate) use self::{srdhm_wrapping as srdhm_by_nonneg, srdhm_wrapping as srdhm_nonneg};
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) use mul::{srdhm_by_nonneg, srdhm_nonneg, srdhm_wrapping};
 
 /// `RoundingDivideByPOT(x, exponent)`: `x / 2^exponent` rounded half away
 /// from zero, `exponent` in `0..=31`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn rounding_divide_by_pot(x: I32s, exponent: u32) -> I32s {
     let mask = ((1u64 << exponent) - 1) as i32;
     let remainder = x & splat(mask);
@@ -159,6 +171,11 @@ pub(crate) fn rounding_divide_by_pot(x: I32s, exponent: u32) -> I32s {
 /// [`rounding_divide_by_pot`] of lanes `x >= 0`: halves round up, so the
 /// result is `(x >> e) + bit e-1 of x`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn rounding_divide_by_pot_nonneg(x: I32s, exponent: u32) -> I32s {
     if exponent == 0 {
         x
@@ -171,6 +188,11 @@ pub(crate) fn rounding_divide_by_pot_nonneg(x: I32s, exponent: u32) -> I32s {
 /// a wrapping left shift by `max(shift, 0)`, SRDHM, then a rounding right
 /// shift by `max(-shift, 0)`. `multiplier > 0`, `shift` in `-31..=31`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn multiply_by_quantized_multiplier(x: I32s, multiplier: i32, shift: i32) -> I32s {
     let left = shift.max(0) as u32;
     let right = (-shift).max(0) as u32;
@@ -182,18 +204,40 @@ pub(crate) fn multiply_by_quantized_multiplier(x: I32s, multiplier: i32, shift: 
     }
 }
 
+/// `exp(-1/8)` in Q0.31: the Taylor polynomial's centre.
+const EXP_MINUS_ONE_EIGHTH: i32 = 1895147668;
+/// `1/3` in Q0.31.
+const ONE_THIRD: i32 = 715827883;
+
+/// `(bit, exp(-2^(bit - 26)))` in Q0.31: the factor of each whole-quarter
+/// bit of a Q5.26 value (`exp(-1/4)` .. `exp(-16)`).
+const BARREL_SHIFTER: [(u32, i32); 7] = [
+    (24, 1672461947), // exp(-1/4)
+    (25, 1302514674), // exp(-1/2)
+    (26, 790015084),  // exp(-1)
+    (27, 290630308),  // exp(-2)
+    (28, 39332535),   // exp(-4)
+    (29, 720401),     // exp(-8)
+    (30, 242),        // exp(-16)
+];
+
 /// `exp(x)` for `x` in `[-1/4, 0)`, Q0.31 in and out: gemmlowp's Taylor
 /// polynomial around `-1/8`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: I32s) -> I32s {
-    let constant_term = splat(1895147668); // exp(-1/8) in Q0.31
+    let constant_term = splat(EXP_MINUS_ONE_EIGHTH);
     let x = a + splat(1 << 28);
     // x is in [-1/8, 1/8): never MIN; x2, x4 and the constants are >= 0.
     let x2 = srdhm_wrapping(x, x);
     let x3 = srdhm_by_nonneg(x, x2);
     let x4 = srdhm_nonneg(x2, x2);
     let x4_over_4 = rounding_divide_by_pot_nonneg(x4, 2);
-    let third = splat(715827883); // 1/3 in Q0.31
+    let third = splat(ONE_THIRD);
     let poly = rounding_divide_by_pot(srdhm_by_nonneg(x4_over_4 + x3, third) + x2, 1);
     constant_term + srdhm_by_nonneg(x + poly, constant_term)
 }
@@ -202,22 +246,18 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: I32s) -> I32s {
 /// the polynomial on the value modulo 1/4, then one multiplication by
 /// `exp(-2^k)` (k = -2..=4) per set bit of the remaining whole quarters.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn exp_on_negative_values_q5(a: I32s) -> I32s {
     let one_quarter = splat(1 << 24);
     let a_mod_quarter_minus_one_quarter = (a & splat((1 << 24) - 1)) - one_quarter;
     // Rescale to Q0.31: `[-2^24, 0) * 32` never saturates.
     let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(a_mod_quarter_minus_one_quarter << 5);
     let remainder = a_mod_quarter_minus_one_quarter - a;
-    let steps: [(u32, i32); 7] = [
-        (24, 1672461947), // exp(-1/4)
-        (25, 1302514674), // exp(-1/2)
-        (26, 790015084),  // exp(-1)
-        (27, 290630308),  // exp(-2)
-        (28, 39332535),   // exp(-4)
-        (29, 720401),     // exp(-8)
-        (30, 242),        // exp(-16)
-    ];
-    for (bit, multiplier) in steps {
+    for (bit, multiplier) in BARREL_SHIFTER {
         let clear = (remainder & splat(1 << bit)).simd_eq(splat(0));
         // The result stays an exp in [0, 1): both factors are >= 0.
         result = clear.select(result, srdhm_nonneg(result, splat(multiplier)));
@@ -235,6 +275,48 @@ pub(crate) mod scalar {
     pub(crate) fn srdhm(a: i32, b: i32) -> i32 {
         let product = i64::from(a) * i64::from(b);
         ((product + (1 << 30)) >> 31).min(i64::from(i32::MAX)) as i32
+    }
+
+    /// SRDHM of a pair that is never `(MIN, MIN)`: no saturation (what the
+    /// lanes' `srdhm_wrapping` computes).
+    #[inline(always)]
+    pub(crate) fn srdhm_wrapping(a: i32, b: i32) -> i32 {
+        ((i64::from(a) * i64::from(b) + (1 << 30)) >> 31) as i32
+    }
+
+    /// [`rounding_divide_by_pot`] of `x >= 0`: `(x >> e) + bit e-1 of x`.
+    #[inline(always)]
+    pub(crate) fn rounding_divide_by_pot_nonneg(x: i32, exponent: u32) -> i32 {
+        match exponent {
+            0 => x,
+            e => (x >> e.min(31)) + ((x >> (e - 1).min(31)) & 1),
+        }
+    }
+
+    /// The lanes' [`exp_on_negative_values_q5`](super::exp_on_negative_values_q5)
+    /// on one Q5.26 value `a <= 0`, step for step: Q0.31 result.
+    pub(crate) fn exp_on_negative_values_q5(a: i32) -> i32 {
+        if a == 0 {
+            return i32::MAX;
+        }
+        let a_mod_quarter_minus_one_quarter = (a & ((1 << 24) - 1)) - (1 << 24);
+        // The polynomial on [-1/4, 0) in Q0.31, around -1/8: x in [-1/8, 1/8).
+        let x = (a_mod_quarter_minus_one_quarter << 5) + (1 << 28);
+        let x2 = srdhm_wrapping(x, x);
+        let x3 = srdhm_wrapping(x, x2);
+        let x4 = srdhm_wrapping(x2, x2);
+        let x4_over_4 = rounding_divide_by_pot_nonneg(x4, 2);
+        let poly = srdhm_wrapping(x4_over_4.wrapping_add(x3), super::ONE_THIRD).wrapping_add(x2);
+        let poly = rounding_divide_by_pot(poly, 1);
+        let c = super::EXP_MINUS_ONE_EIGHTH;
+        let mut result = c.wrapping_add(srdhm_wrapping(x.wrapping_add(poly), c));
+        let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
+        for (bit, multiplier) in super::BARREL_SHIFTER {
+            if remainder & (1 << bit) != 0 {
+                result = srdhm_wrapping(result, multiplier);
+            }
+        }
+        result
     }
 
     /// `RoundingDivideByPOT`, halves away from zero, `exponent` in `0..=31`.
@@ -321,6 +403,11 @@ pub(crate) mod scalar {
 /// halves with 4 lanes, as is with 8, in the low half of a vector with 16.
 /// For kernels whose data comes eight at a time (int16 rows as `i16x8`).
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn on_x8(v: wide::i32x8, f: impl Fn(I32s) -> I32s) -> wide::i32x8 {
     #[cfg(not(target_feature = "avx512f"))]
     {

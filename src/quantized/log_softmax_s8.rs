@@ -1,19 +1,50 @@
-//! int8 -> int8 log-softmax on i32 lanes.
+//! int8 -> int8 log-softmax on i32 lanes (targets without SIMD lanes run
+//! the row loop of [`softmax_s8_plain`](super::softmax_s8_plain) instead).
 
+use super::fixedpoint::scalar;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 use super::fixedpoint::{
-    I32s, LANES, exp_on_negative_values_q5, rounding_divide_by_pot, rounding_divide_by_pot_nonneg, scalar, splat,
+    I32s, LANES, exp_on_negative_values_q5, rounding_divide_by_pot, rounding_divide_by_pot_nonneg, splat,
 };
-use super::params::{LogSoftmaxParams, check_rows, for_each_row};
+use super::params::LogSoftmaxParams;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+use super::params::{check_rows, for_each_row};
+use super::softmax_s8::ACCUM_SHIFT;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 use super::softmax_s8::{
-    ACCUM_SHIFT, DiffTable, SMALL_STASH, SPAN, STASH, gather, keep_lanes, lane_sum, last_piece, load_diffs,
-    negated_iota, piece, piece_mut, row_max_i8, scaled_diff, table_len, use_table,
+    DiffTable, SMALL_STASH, SPAN, STASH, gather, keep_lanes, lane_sum, last_piece, load_diffs, negated_iota, piece,
+    piece_mut, row_max_i8, scaled_diff, table_len, use_table,
 };
+// Targets without SIMD lanes run the int8 log-softmax on plain i32.
+#[cfg(not(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+)))]
+use super::softmax_s8_plain::log_softmax_s8_any;
 use crate::Error;
 
 /// Q5.26 to the output's Q4 (scale 1/16): `31 - 5 - 4` bits.
-const OUTPUT_SHIFT: u32 = 22;
+pub(crate) const OUTPUT_SHIFT: u32 = 22;
 
 /// The Q5.26 scaled difference and the Q12.19 summand (0 below `diff_min`).
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 fn q5_and_summand(diff: I32s, params: &LogSoftmaxParams) -> (I32s, I32s) {
     let q5 = scaled_diff(diff, params.multiplier, params.shift);
@@ -21,6 +52,11 @@ fn q5_and_summand(diff: I32s, params: &LogSoftmaxParams) -> (I32s, I32s) {
     (q5, diff.simd_lt(splat(params.diff_min)).select(splat(0), summand))
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 struct LogTables {
     q5: DiffTable,
     summand: DiffTable,
@@ -28,6 +64,11 @@ struct LogTables {
     len: usize,
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 impl LogTables {
     fn new(params: &LogSoftmaxParams) -> Self {
         let len = table_len(params.diff_min);
@@ -50,6 +91,11 @@ impl LogTables {
     }
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// The per-row output step: `log(sum)` and the cut-off difference.
 struct RowScale {
     /// `log(sum of exps)` in Q5.26.
@@ -58,20 +104,32 @@ struct RowScale {
     adjusted_diff_min: I32s,
 }
 
+/// The per-row output step on plain i32: `(log(sum of exps) in Q5.26, the
+/// cut-off difference)`; differences up to the cut-off output -128.
+pub(crate) fn log_row_scale(sum: u64, params: &LogSoftmaxParams) -> (i32, i32) {
+    // The sum holds at least the maximum's 2^19. Past i32 (4096 maxima,
+    // where TFLite's sum wraps) keep its top 31 bits as Q(12 + k).
+    let k = (64 - sum.leading_zeros()).saturating_sub(31);
+    let log_sum = scalar::log_x_for_x_ge_1_q5((sum >> k) as i32, ACCUM_SHIFT as i32 + k as i32);
+    let reverse = scalar::multiply_by_quantized_multiplier(
+        log_sum.wrapping_add(i32::MIN),
+        params.reverse_scaling_divisor,
+        -params.reverse_scaling_right_shift,
+    );
+    (log_sum, params.diff_min.saturating_sub(1).max(reverse))
+}
+
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 impl RowScale {
     fn new(sum: u64, params: &LogSoftmaxParams) -> Self {
-        // The sum holds at least the maximum's 2^19. Past i32 (4096 maxima,
-        // where TFLite's sum wraps) keep its top 31 bits as Q(12 + k).
-        let k = (64 - sum.leading_zeros()).saturating_sub(31);
-        let log_sum = scalar::log_x_for_x_ge_1_q5((sum >> k) as i32, ACCUM_SHIFT as i32 + k as i32);
-        let reverse = scalar::multiply_by_quantized_multiplier(
-            log_sum.wrapping_add(i32::MIN),
-            params.reverse_scaling_divisor,
-            -params.reverse_scaling_right_shift,
-        );
+        let (log_sum, adjusted_diff_min) = log_row_scale(sum, params);
         RowScale {
             log_sum: splat(log_sum),
-            adjusted_diff_min: splat(params.diff_min.saturating_sub(1).max(reverse)),
+            adjusted_diff_min: splat(adjusted_diff_min),
         }
     }
 
@@ -91,6 +149,11 @@ impl RowScale {
     }
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// A row of a long input: summands and Q5.26 values looked up in the
 /// per-call tables.
 fn log_softmax_row_table(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, t: &LogTables) {
@@ -124,6 +187,11 @@ fn log_softmax_row_table(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams, 
 /// A row of a short input (at most `N` values, `N` a multiple of `LANES`):
 /// exps computed in lanes,
 /// the Q5.26 values kept on the stack for the output pass.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 fn log_softmax_row_direct<const N: usize>(row: &[i8], out: &mut [i8], params: &LogSoftmaxParams) {
     let max = row_max_i8(row);
     let mut stash = [0i32; N];
@@ -158,6 +226,11 @@ fn log_softmax_row_direct<const N: usize>(row: &[i8], out: &mut [i8], params: &L
     }
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 fn gather_one<T: Copy>(table: &[T; SPAN], x: i8, max: i8) -> T {
     table[(i32::from(max) - i32::from(x)) as usize & (SPAN - 1)]
@@ -205,6 +278,20 @@ fn gather_one<T: Copy>(table: &[T; SPAN], x: i8, max: i8) -> T {
 /// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_s8(
+    input: &[i8],
+    row_size: usize,
+    params: &LogSoftmaxParams,
+    output: &mut [i8],
+) -> Result<(), Error> {
+    log_softmax_s8_any(input, row_size, params, output)
+}
+
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+fn log_softmax_s8_any(
     input: &[i8],
     row_size: usize,
     params: &LogSoftmaxParams,

@@ -106,6 +106,9 @@ mod params;
 pub mod reference;
 mod softmax_s16;
 mod softmax_s8;
+// softmax_s8 and softmax_s8_s16 on plain i32: what targets without SIMD
+// lanes run (compiled everywhere, so the host tests check it too).
+mod softmax_s8_plain;
 pub mod tables;
 
 pub use log_softmax_s8::log_softmax_s8;

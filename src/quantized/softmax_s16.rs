@@ -1,9 +1,20 @@
 //! int16 -> int16 softmax on i32 lanes (TFLite `SoftmaxInt16`).
 
-use super::fixedpoint::{multiply_by_quantized_multiplier, on_x8, scalar};
+use super::fixedpoint::scalar;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+use super::fixedpoint::{multiply_by_quantized_multiplier, on_x8};
 use super::params::{SoftmaxS16Params, check_rows};
 use super::tables::{EXP_LUT, ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
 use crate::Error;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 use wide::{bytemuck::cast, i16x8, i16x16, i32x8};
 
 /// Interpolated lookup of one symmetric Q0.15 value `v` (in the i16
@@ -20,8 +31,18 @@ fn lookup_one(v: i32, lut: &[i16; 513]) -> i32 {
 
 /// [`EXP_LUT`] by segment: entry `i` holds `EXP_LUT[i]` in its low and
 /// `EXP_LUT[i + 1]` in its high 16 bits, so a lookup loads once.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 static EXP_SEGMENTS: [i32; 512] = segments(&EXP_LUT);
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 const fn segments(lut: &[i16; 513]) -> [i32; 512] {
     let mut out = [0i32; 512];
     let mut i = 0;
@@ -36,6 +57,11 @@ const fn segments(lut: &[i16; 513]) -> [i32; 512] {
 /// `clamp(MultiplyByQuantizedMultiplier(x - max) + 32767)`. [`EXP_LUT`]
 /// rises from 0 to 32767, so each interpolated value lies between its two
 /// entries: in `0..=32767`, no int16 wrap to model.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 fn exps(x: i16x8, max: i16, params: &SoftmaxS16Params) -> i32x8 {
     let diff = i32x8::from_i16x8(x) - i32x8::splat(i32::from(max));
@@ -56,6 +82,11 @@ fn exps(x: i16x8, max: i16, params: &SoftmaxS16Params) -> i32x8 {
     (packed & i32x8::splat(0xffff)) + ((slope_times_offset + i32x8::splat(1 << 6)) >> 7)
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 fn row_max_i16(row: &[i16]) -> i16 {
     let (chunks, tail) = row.as_chunks::<8>();
     let mut acc = i16x8::splat(i16::MIN);
@@ -71,6 +102,11 @@ fn row_max_i16(row: &[i16]) -> i16 {
 
 /// The exps of a few values (those that do not fill a vector) one at a
 /// time to `out`; returns their sum.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 fn exps_one_by_one(values: &[i16], out: &mut [i16], max: i16, params: &SoftmaxS16Params) -> u64 {
     let mut sum = 0u64;
@@ -86,6 +122,11 @@ fn exps_one_by_one(values: &[i16], out: &mut [i16], max: i16, params: &SoftmaxS1
 
 /// The exps of a row's whole vectors go to `out_chunks`; returns their
 /// exact sum.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 fn chunk_exps(chunks: &[[i16; 8]], out_chunks: &mut [[i16; 8]], max: i16, params: &SoftmaxS16Params) -> u64 {
     let mut sum = 0u64;
@@ -105,6 +146,11 @@ fn chunk_exps(chunks: &[[i16; 8]], out_chunks: &mut [[i16; 8]], max: i16, params
 /// `clamp((e * reciprocal + 2^(t-1)) >> t, 0, 32767)` of eight exps; the
 /// product of two values in `0..=32767` fits i32 and is non-negative, and
 /// the saturating narrowing is the clamp.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 fn normalise(exp: [i16; 8], reciprocal: i16x8, round: i32x8, t: u32) -> [i16; 8] {
     let product = i16x8::new(exp).widening_mul(reciprocal);
@@ -188,7 +234,14 @@ fn softmax_s16_row(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_
 
 /// One row without AVX2: the last few values one at a time (measured
 /// faster there than an overlapping vector).
-#[cfg(not(target_feature = "avx2"))]
+#[cfg(all(
+    not(target_feature = "avx2"),
+    any(
+        target_feature = "sse2",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        target_feature = "simd128"
+    )
+))]
 fn softmax_s16_row(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_over_one_plus_x: &[i16; 513]) {
     let max = row_max_i16(row);
     let (chunks, tail) = row.as_chunks::<8>();
@@ -207,6 +260,60 @@ fn softmax_s16_row(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_
         *o = normalise_one(*o, i32::from(r), t);
     }
 }
+
+/// One row where the lanes are arrays (Cortex-M): every value one at a
+/// time, in registers (the lane path would run the same arithmetic through
+/// memory, with a 2 KiB table of segments besides `EXP_LUT`). Compiled
+/// everywhere: the host tests check it against the reference.
+#[cfg_attr(
+    any(
+        target_feature = "sse2",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        target_feature = "simd128"
+    ),
+    allow(dead_code)
+)]
+fn softmax_s16_row_plain(row: &[i16], out: &mut [i16], params: &SoftmaxS16Params, one_over_one_plus_x: &[i16; 513]) {
+    let mut max = i16::MIN;
+    for &x in row {
+        if x > max {
+            max = x;
+        }
+    }
+    // MultiplyByQuantizedMultiplier with the row's shifts and rounding
+    // threshold hoisted: `srdhm(d << left, multiplier)` (never `MIN * MIN`:
+    // the multiplier is > 0), then a rounding shift right by `right`.
+    let left = params.shift.max(0) as u32;
+    let right = (-params.shift).clamp(0, 31) as u32;
+    let mask = ((1u64 << right) - 1) as i32;
+    let half = mask >> 1;
+    let mut sum = 0u64;
+    for (o, &x) in out.iter_mut().zip(row) {
+        let diff = i32::from(x) - i32::from(max);
+        let p = scalar::srdhm_wrapping(diff.wrapping_shl(left), params.multiplier);
+        let scaled = match right {
+            0 => p, // shift >= 0, the usual case: no rounding shift
+            _ => (p >> right) + i32::from(p & mask > half + i32::from(p < 0)),
+        };
+        let e = lookup_one(scaled.wrapping_add(32767).clamp(-32768, 32767), &EXP_LUT);
+        *o = e as i16;
+        sum += e as u64;
+    }
+    let Some((r, t)) = row_scale(sum, one_over_one_plus_x) else {
+        out.fill(0);
+        return;
+    };
+    for o in out.iter_mut() {
+        *o = normalise_one(*o, i32::from(r), t);
+    }
+}
+
+#[cfg(not(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+)))]
+use self::softmax_s16_row_plain as softmax_s16_row;
 
 fn softmax_s16_with(
     input: &[i16],
@@ -313,4 +420,65 @@ pub fn softmax_s16_tflm(
     output: &mut [i16],
 ) -> Result<(), Error> {
     softmax_s16_with(input, row_size, params, output, &ONE_OVER_ONE_PLUS_X_LUT_TFLM)
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::super::tables::{ONE_OVER_ONE_PLUS_X_LUT, ONE_OVER_ONE_PLUS_X_LUT_TFLM};
+    use super::super::{SoftmaxS16Params, reference};
+    use super::softmax_s16_row_plain;
+    use std::vec;
+
+    /// The plain row loop (what Cortex-M runs) equals the scalar reference
+    /// on rows of 1 to 70000 values (sums past 2^31), narrow and wide
+    /// spreads, both `1/(1+x)` tables and parameters from `new`/`new_tflm`
+    /// and arbitrary valid ones.
+    #[test]
+    fn plain_softmax_s16_matches_reference() {
+        let mut state = 0x2545_f491u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state
+        };
+        for round in 0..600u32 {
+            let params = match round % 3 {
+                0 => SoftmaxS16Params::new([1.0 / 2048.0, 0.01, 1.0, 1e-4][(round / 3 % 4) as usize], 1.0),
+                1 => SoftmaxS16Params::new_tflm(1.0 / 4096.0, [1.0, 0.3, 2.5][(round / 3 % 3) as usize]),
+                _ => Ok(SoftmaxS16Params {
+                    multiplier: (next() >> 1).max(1) as i32,
+                    shift: (next() % 63) as i32 - 31,
+                }),
+            }
+            .expect("valid parameters");
+            let n = match round % 4 {
+                0 => 1 + next() as usize % 16,
+                1 => 1 + next() as usize % 300,
+                2 => 1 + next() as usize % 3000,
+                _ => [65535, 65536, 65537, 70000][next() as usize % 4],
+            };
+            let spread = [1u32, 16, 1024, 65536][next() as usize % 4];
+            let top = (next() % 65536) as i32 - 32768;
+            let row: std::vec::Vec<i16> = (0..n)
+                .map(|_| (top - (next() % spread) as i32).max(-32768) as i16)
+                .collect();
+            let tflm = round % 2 == 1;
+            let lut = if tflm {
+                &ONE_OVER_ONE_PLUS_X_LUT_TFLM
+            } else {
+                &ONE_OVER_ONE_PLUS_X_LUT
+            };
+            let mut plain = vec![0i16; n];
+            let mut want = vec![0i16; n];
+            softmax_s16_row_plain(&row, &mut plain, &params, lut);
+            if tflm {
+                reference::softmax_s16_tflm(&row, n, &params, &mut want).expect("valid call");
+            } else {
+                reference::softmax_s16(&row, n, &params, &mut want).expect("valid call");
+            }
+            assert_eq!(plain, want, "{params:?} n {n}");
+        }
+    }
 }

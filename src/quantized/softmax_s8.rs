@@ -1,11 +1,35 @@
 //! int8-input softmax on i32 lanes: [`softmax_s8`] and [`softmax_s8_s16`],
 //! plus the int8 helpers [`log_softmax_s8`](super::log_softmax_s8) shares.
+//! Targets without SIMD lanes run the row loop of
+//! [`softmax_s8_plain`](super::softmax_s8_plain) instead.
 
-use super::fixedpoint::{
-    I32s, LANES, Lanes, exp_on_negative_values_q5, rounding_divide_by_pot_nonneg, scalar, splat, srdhm_by_nonneg,
-    srdhm_nonneg,
-};
-use super::params::{SoftmaxParams, check_rows, for_each_row};
+use super::fixedpoint::scalar;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+use super::fixedpoint::{I32s, LANES, Lanes, splat, srdhm_by_nonneg};
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+use super::fixedpoint::{exp_on_negative_values_q5, rounding_divide_by_pot_nonneg, srdhm_nonneg};
+use super::params::SoftmaxParams;
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+use super::params::{check_rows, for_each_row};
+// Targets without SIMD lanes run the int8 softmax on plain i32.
+#[cfg(not(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+)))]
+use super::softmax_s8_plain::softmax_s8_any;
 use crate::Error;
 
 /// Q12.19: the sum of exps keeps 12 integer bits (`kAccumulationIntegerBits`).
@@ -15,6 +39,11 @@ pub(crate) const ACCUM_SHIFT: u32 = 12;
 pub(crate) const SPAN: usize = 256;
 
 /// A per-call table over the 256 possible differences, indexed by `max - x`.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) type DiffTable = [i32; SPAN];
 
 /// How many table entries can be non-zero: differences down to `diff_min`.
@@ -23,6 +52,11 @@ pub(crate) fn table_len(diff_min: i32) -> usize {
 }
 
 /// Rows on the direct path keep their exps on the stack: at most this many.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) const STASH: usize = 128;
 
 /// The stash of rows up to this long: less to zero per row.
@@ -31,11 +65,21 @@ pub(crate) const SMALL_STASH: usize = 16;
 /// The table pays for itself once the passes over the input would evaluate
 /// about as many exps as it holds. Inputs of `STASH` values or more always
 /// take it, so a direct-path row always fits the stash.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn use_table(input_len: usize, diff_min: i32) -> bool {
     input_len >= (table_len(diff_min) / 2).min(STASH)
 }
 
 /// The lane vector of `k, k+1, ..`: the differences `-k..` of a table chunk.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn negated_iota(base: usize) -> I32s {
     let mut lanes: Lanes = [0; LANES];
     for (i, lane) in lanes.iter_mut().enumerate() {
@@ -45,6 +89,11 @@ pub(crate) fn negated_iota(base: usize) -> I32s {
 }
 
 /// The maximum of an int8 row (`i8::MIN` for an empty one), 16 at a time.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn row_max_i8(row: &[i8]) -> i8 {
     let (chunks, tail) = row.as_chunks::<16>();
     let mut acc = wide::i8x16::splat(i8::MIN);
@@ -56,6 +105,11 @@ pub(crate) fn row_max_i8(row: &[i8]) -> i8 {
 
 /// `x - max` for up to `LANES` values; missing lanes get 0 (a maximum).
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn load_diffs(chunk: &[i8], max: i8) -> I32s {
     if let Ok(full) = <&[i8; LANES]>::try_from(chunk) {
         // A whole vector: a plain widening the compiler vectorises.
@@ -70,6 +124,11 @@ pub(crate) fn load_diffs(chunk: &[i8], max: i8) -> I32s {
 
 /// `table[max - x]` for up to `LANES` values.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn gather(table: &DiffTable, chunk: &[i8], max: i8) -> I32s {
     let mut lanes: Lanes = [0; LANES];
     for (lane, &x) in lanes.iter_mut().zip(chunk) {
@@ -81,17 +140,32 @@ pub(crate) fn gather(table: &DiffTable, chunk: &[i8], max: i8) -> I32s {
 /// `SRDHM(d * 2^shift, multiplier)`: the Q5.26 scaled difference (the left
 /// shift wraps, as TFLite's `d * (1 << shift)` does on hardware).
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn scaled_diff(diff: I32s, multiplier: i32, shift: i32) -> I32s {
     srdhm_by_nonneg(diff << (shift as u32), splat(multiplier))
 }
 
 /// `exp` of the scaled difference, 0 where `diff < diff_min`.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 #[inline(always)]
 fn masked_exp(diff: I32s, params: &SoftmaxParams) -> I32s {
     let e = exp_on_negative_values_q5(scaled_diff(diff, params.multiplier, params.shift));
     diff.simd_lt(splat(params.diff_min)).select(splat(0), e)
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// The exps (Q0.31) and their Q12.19 summands of every difference.
 struct ExpTables {
     exp: DiffTable,
@@ -100,6 +174,11 @@ struct ExpTables {
     len: usize,
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 impl ExpTables {
     fn new(params: &SoftmaxParams) -> Self {
         let len = table_len(params.diff_min);
@@ -126,6 +205,11 @@ impl ExpTables {
 /// `LANES`, as `(start, skip)`: the last `LANES` values, whose first
 /// `skip` lanes overlap the last whole vector (no partial load, no padding
 /// to mask), or, under `LANES` values, the whole row, partially.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn last_piece(len: usize) -> Option<(usize, usize)> {
     let tail = len % LANES;
     (tail != 0).then(|| match len.checked_sub(LANES) {
@@ -136,6 +220,11 @@ pub(crate) fn last_piece(len: usize) -> Option<(usize, usize)> {
 
 /// The up to `LANES` values of `s` from `start`.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn piece<T>(s: &[T], start: usize) -> &[T] {
     let rest = s.get(start..).unwrap_or_default();
     rest.get(..LANES).unwrap_or(rest)
@@ -143,6 +232,11 @@ pub(crate) fn piece<T>(s: &[T], start: usize) -> &[T] {
 
 /// [`piece`] of a mutable slice.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn piece_mut<T>(s: &mut [T], start: usize) -> &mut [T] {
     let rest = s.get_mut(start..).unwrap_or_default();
     let n = rest.len().min(LANES);
@@ -152,6 +246,11 @@ pub(crate) fn piece_mut<T>(s: &mut [T], start: usize) -> &mut [T] {
 /// Keeps lanes `skip..valid` of a load (see [`pieces`]), zeroes the rest:
 /// lanes counted by the previous load, or past a partial load's values.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn keep_lanes(v: I32s, skip: usize, valid: usize) -> I32s {
     if skip == 0 && valid >= LANES {
         return v;
@@ -166,6 +265,11 @@ pub(crate) fn keep_lanes(v: I32s, skip: usize, valid: usize) -> I32s {
 /// TFLite's int32 sum wraps at 4096 maxima; below 2^32 the u32 reading its
 /// reciprocal uses and this sum agree.
 #[inline(always)]
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 pub(crate) fn lane_sum(v: I32s) -> u64 {
     v.to_array().iter().map(|&s| u64::from(s as u32)).sum()
 }
@@ -212,12 +316,28 @@ impl SoftmaxOut for i16 {
 /// or `None` when the exponent is 32 or more: `SRDHM(1/sum, exp)` is in
 /// `[0, 2^31)`, so every output rounds to the minimum (pitfall 1, where
 /// TFLite aborts).
-fn output_scale<O: SoftmaxOut>(sum: u64) -> Option<(I32s, u32)> {
+#[inline(always)]
+pub(crate) fn output_shift<O: SoftmaxOut>(sum: u64) -> Option<(i32, u32)> {
     let (scale, num_bits_over_unit) = reciprocal(sum);
     let exponent = num_bits_over_unit + 31 - O::BITS;
-    (exponent < 32).then(|| (splat(scale), exponent.max(0) as u32))
+    (exponent < 32).then(|| (scale, exponent.max(0) as u32))
 }
 
+/// [`output_shift`] with the scale in every lane.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
+fn output_scale<O: SoftmaxOut>(sum: u64) -> Option<(I32s, u32)> {
+    output_shift::<O>(sum).map(|(scale, exponent)| (splat(scale), exponent))
+}
+
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// `clamp(RoundingDivideByPOT(SRDHM(scale, exp), exponent) + MIN)` to `out`.
 #[inline(always)]
 fn emit<O: SoftmaxOut>(out: &mut [O], exp: I32s, (scale, exponent): (I32s, u32)) {
@@ -233,6 +353,11 @@ fn emit<O: SoftmaxOut>(out: &mut [O], exp: I32s, (scale, exponent): (I32s, u32))
     }
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 /// A row of a long input: exps looked up in the per-call tables.
 fn softmax_row_table<O: SoftmaxOut>(row: &[i8], out: &mut [O], tables: &ExpTables) {
     let max = row_max_i8(row);
@@ -265,6 +390,11 @@ fn softmax_row_table<O: SoftmaxOut>(row: &[i8], out: &mut [O], tables: &ExpTable
 
 /// A row of a short input (at most `N` values, `N` a multiple of `LANES`):
 /// exps computed in lanes once and kept on the stack for the output pass.
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 fn softmax_row_direct<O: SoftmaxOut, const N: usize>(row: &[i8], out: &mut [O], params: &SoftmaxParams) {
     let max = row_max_i8(row);
     let mut stash = [0i32; N];
@@ -299,6 +429,11 @@ fn softmax_row_direct<O: SoftmaxOut, const N: usize>(row: &[i8], out: &mut [O], 
     }
 }
 
+#[cfg(any(
+    target_feature = "sse2",
+    all(target_arch = "aarch64", target_feature = "neon"),
+    target_feature = "simd128"
+))]
 fn softmax_s8_any<O: SoftmaxOut>(
     input: &[i8],
     row_size: usize,

@@ -93,8 +93,83 @@ fn main() -> ! {
         }
         black_box(&batch[..]);
     }
+    #[cfg(any(feature = "softmax_s8", feature = "softmax_s8_s16", feature = "log_softmax_s8"))]
+    {
+        quantized_s8();
+    }
+    #[cfg(feature = "softmax_s16")]
+    {
+        quantized_s16();
+    }
     black_box((x, &out[..]));
     halt()
+}
+
+/// The int8 logits of a quantized classifier (input scale 1/16).
+#[cfg(any(feature = "softmax_s8", feature = "softmax_s8_s16", feature = "log_softmax_s8"))]
+static LOGITS_S8: [i8; CLASSES] = [24, -5, 3, 66, -32, 0, 53, -18, 11, 35];
+
+/// The int8 kernels with the parameters a converter stores for input scale
+/// 1/16 and beta 1 (what `SoftmaxParams::new(1.0 / 16.0, 1.0)` and
+/// `LogSoftmaxParams::new(1.0 / 16.0)` compute on the host).
+#[cfg(any(feature = "softmax_s8", feature = "softmax_s8_s16", feature = "log_softmax_s8"))]
+fn quantized_s8() {
+    use softmax_simd::quantized as q;
+    let x: &[i8] = black_box(&LOGITS_S8[..]);
+    #[cfg(any(feature = "softmax_s8", feature = "softmax_s8_s16"))]
+    let params = black_box(q::SoftmaxParams {
+        multiplier: 1073741824,
+        shift: 23,
+        diff_min: -248,
+    });
+    #[cfg(feature = "softmax_s8")]
+    {
+        let mut out = [0i8; CLASSES];
+        if q::softmax_s8(x, black_box(CLASSES), &params, &mut out).is_err() {
+            halt();
+        }
+        black_box(&out);
+    }
+    #[cfg(feature = "softmax_s8_s16")]
+    {
+        let mut out = [0i16; CLASSES];
+        if q::softmax_s8_s16(x, black_box(CLASSES), &params, &mut out).is_err() {
+            halt();
+        }
+        black_box(&out);
+    }
+    #[cfg(feature = "log_softmax_s8")]
+    {
+        let params = black_box(q::LogSoftmaxParams {
+            multiplier: 1073741824,
+            shift: 23,
+            reverse_scaling_divisor: 1073741824,
+            reverse_scaling_right_shift: 21,
+            diff_min: -248,
+        });
+        let mut out = [0i8; CLASSES];
+        if q::log_softmax_s8(x, black_box(CLASSES), &params, &mut out).is_err() {
+            halt();
+        }
+        black_box(&out);
+    }
+}
+
+/// int16 softmax (input scale 1/2048, beta 1: `SoftmaxS16Params::new(1.0 / 2048.0, 1.0)`).
+#[cfg(feature = "softmax_s16")]
+fn quantized_s16() {
+    use softmax_simd::quantized as q;
+    static LOGITS_S16: [i16; CLASSES] = [3072, -614, 410, 8397, -4096, 0, 6758, -2253, 1434, 4506];
+    let x: &[i16] = black_box(&LOGITS_S16[..]);
+    let params = black_box(q::SoftmaxS16Params {
+        multiplier: 1717960704,
+        shift: 2,
+    });
+    let mut out = [0i16; CLASSES];
+    if q::softmax_s16(x, black_box(CLASSES), &params, &mut out).is_err() {
+        halt();
+    }
+    black_box(&out);
 }
 
 /// Where a real application would report an error and go on; here, stop.

@@ -13,12 +13,15 @@
 
 mod agree;
 mod api;
+#[path = "../../common/exit.rs"]
+mod exit;
 mod quantized;
 mod special;
 mod tally;
 
-use cortex_m_rt::{ExceptionFrame, entry, exception};
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use exit::exit;
 use tally::Tally;
 
 #[entry]
@@ -46,25 +49,4 @@ fn main() -> ! {
     );
     hprintln!("cortex-m4f: {} passed, {} failed", t.passed, t.failed);
     exit(t.failed == 0 && t.passed > 0)
-}
-
-/// Ends the run with QEMU's exit status 0 (`ok`) or 1.
-fn exit(ok: bool) -> ! {
-    debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
-    // Semihosting exit does not return under QEMU; under a debugger it may.
-    loop {
-        cortex_m::asm::bkpt();
-    }
-}
-
-#[exception]
-unsafe fn HardFault(ef: &ExceptionFrame) -> ! {
-    hprintln!("HardFault: {:?}", ef);
-    exit(false)
-}
-
-#[panic_handler]
-fn panic(info: &core::panic::PanicInfo) -> ! {
-    hprintln!("panic: {}", info);
-    exit(false)
 }
