@@ -29,10 +29,13 @@ use crate::plan;
 use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 /// Vectors per loop step (independent accumulators) of each backend,
-/// chosen by measurement (README, "Unrolling"): the AVX2 exp loop spills
-/// its 16 ymm registers at 4 and runs about 15% slower than at 2; SSE2
-/// and plain arrays run fastest (and smallest) at 1; NEON's 32 registers
-/// hold two vectors' temporaries (untimed: qemu only).
+/// chosen by measurement: the AVX2 exp loop spills its 16 ymm registers
+/// at 4 and ran about 15% slower than at 2 (README, "Unrolling"); SSE2
+/// ran fastest at 1; NEON's 32 registers hold two vectors' temporaries
+/// (untimed: qemu only); the one-lane scalar backend runs fewest
+/// instructions at 4 on a Cortex-M4F (firmware/bench, QEMU instruction
+/// counts: softmax at n = 1000 takes 66974 instructions with 1, 56156
+/// with 2, 50890 with 4).
 #[cfg(target_arch = "x86_64")]
 const K_AVX512: usize = 4;
 #[cfg(target_arch = "x86_64")]
@@ -40,6 +43,8 @@ const K_AVX2: usize = 2;
 /// See [`K_AVX2`].
 pub(crate) const K_PORTABLE: usize = if cfg!(all(target_arch = "aarch64", target_feature = "neon")) {
     2
+} else if <Portable as Lanes>::LANES == 1 {
+    4
 } else {
     1
 };

@@ -88,7 +88,7 @@ pub use options::{CrossEntropy, Reduction};
 /// // run on AVX-512: `backend()` names those.
 /// assert!(["sse2", "neon", "simd128", "scalar"].contains(&BACKEND));
 /// assert_eq!(LANE_COUNT, if BACKEND == "scalar" { 1 } else { 4 });
-/// assert!([1, 2].contains(&UNROLL));
+/// assert!([1, 2, 4].contains(&UNROLL));
 /// ```
 pub const BACKEND: &str = <lanes::Portable as lanes::Lanes>::NAME;
 /// Lanes per vector of the compile-time baseline ([`BACKEND`]): 4, or 1
