@@ -15,7 +15,7 @@
 //! fuzzers sharing the machine inflate the figures less than wall time would.
 //!
 //! Run: `taskset -c 1 cargo bench --bench kernels -- --warm-up-time 1 --measurement-time 2`
-//! (the README's Reproduce section, under Speed, has the exact commands and flags).
+//! (docs/speed.md, "Reproduce", has the exact commands and flags).
 
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Measures the accuracy figures the README quotes: for rows drawn from
+//! Measures the accuracy figures docs/accuracy.md quotes: for rows drawn from
 //! several distributions, the largest error of the SIMD kernels and of the
 //! scalar reference against an f64 evaluation of the same formula, and of
 //! the SIMD kernels against the reference.

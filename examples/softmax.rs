@@ -134,10 +134,9 @@ fn run(args: &Args) -> Result<(), ss::Error> {
     let x = &args.logits;
     let n = x.len();
     println!(
-        "lanes: {} ({} f32 per vector, {} vectors per loop step)",
-        ss::BACKEND,
-        ss::LANE_COUNT,
-        ss::UNROLL
+        "lanes: {} (chosen for this CPU at run time; the build's baseline: {})",
+        ss::backend(),
+        ss::BACKEND
     );
     println!("{:<22} {x:?}", "logits");
     let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turn criterion's saved results into the README's tables and plot.
+"""Turn criterion's saved results into docs/speed.md's tables and plot.
 
 Reads every `<criterion dir>/<group>/<impl>/<length>/new/{benchmark,estimates}.json`
 (written by `cargo bench --bench kernels` and `cargo bench -p softmax-simd-peers`),
@@ -13,7 +13,7 @@ default), divides by the element count, and writes:
 - a PNG: ns per element against row length, log-log, one line per
   implementation, one panel per group.
 
-Usage (the exact commands: the README's Reproduce section, under Speed):
+Usage (the exact commands: docs/speed.md, "Reproduce"):
     python3 scripts/bench_report.py --build native=/work/target-bench/criterion \
         --build sse2=/work/target-bench-sse2/criterion --md docs/bench.md --png docs/bench.png
 The first --build is the one the per-group tables and the plot show.
@@ -140,7 +140,7 @@ SUMMARY_LENGTHS = [1000, 4096, 65536, 1 << 20, 1 << 24]
 
 
 def summary_tables(builds):
-    """The README's two compact tables: main figures of the first build, and
+    """The two compact tables: main figures of the first build, and
     softmax_simd in every build."""
     label, data = builds[0]
     out = ["| kernel | implementation | 1000 | 4096 | 65536 | 2^20 | 2^24 |", "|---|---|---|---|---|---|---|"]

@@ -30,7 +30,7 @@ use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 /// Vectors per loop step (independent accumulators) of each backend,
 /// chosen by measurement: the AVX2 exp loop spills its 16 ymm registers
-/// at 4 and ran about 15% slower than at 2 (README, "Unrolling"); SSE2
+/// at 4 and ran about 15% slower than at 2 (docs/speed.md, "Unrolling"); SSE2
 /// ran fastest at 1; NEON's 32 registers hold two vectors' temporaries
 /// (untimed: qemu only); the one-lane scalar backend runs fewest
 /// instructions at 4 on a Cortex-M4F (firmware/bench, QEMU instruction

@@ -1,5 +1,5 @@
 //! Allocation-free, panic-free SIMD kernels for the softmax family on `f32`
-//! slices: `no_std`, no heap, no `unsafe`, a `Result` for every argument that
+//! slices: `no_std`, no heap, `unsafe` only in the two audited x86 modules, a `Result` for every argument that
 //! can be wrong, and a scalar [`reference`](mod@reference) twin of every kernel that the
 //! test suite holds them to.
 //!
@@ -20,7 +20,7 @@
 //! Special values follow the limits, decided once per row off the hot loop:
 //! `k` entries at `+inf` share the mass `1/k`, a row of only `-inf` is a
 //! masked row (softmax 0, log-softmax and logsumexp `-inf`), a NaN anywhere
-//! makes the row NaN, and `0 * inf := 0` in the losses. The README has the
+//! makes the row NaN, and `0 * inf := 0` in the losses. docs/SEMANTICS.md has the
 //! full table beside what PyTorch, JAX and TensorFlow return.
 //!
 //! Lanes are chosen at run time on x86_64: AVX-512F (`__m512`) or
@@ -28,7 +28,7 @@
 //! default build with no `RUSTFLAGS`; elsewhere `wide::f32x4` on the
 //! build's baseline (NEON, wasm simd128, plain arrays on Cortex-M).
 //! [`backend`] names the lanes this process uses. The results agree with [`reference`](mod@reference) within the bounds
-//! the README tabulates (softmax: 8 ULP; log-space outputs and losses:
+//! docs/accuracy.md tabulates (softmax: 8 ULP; log-space outputs and losses:
 //! `8 eps` of the magnitudes summed), on every backend.
 //!
 //! ```

@@ -6,7 +6,7 @@
 //! two-pass log-sum for rows that fit in cache; the blocked online softmax
 //! and the one-pass log-sum beyond. The crossovers are measured per backend
 //! by the criterion groups `crossover_*` of `benches/kernels.rs` (the
-//! README's speed section has the figures). On bare-metal targets
+//! docs/speed.md has the figures). On bare-metal targets
 //! (`target_os = "none"`) the long-row structures are left out: no
 //! microcontroller holds a row of millions of values, and leaving them
 //! out saves their flash.
@@ -36,7 +36,7 @@ pub(crate) struct Crossovers {
 ///   each other); in place the 3-pass form wins up to 2^22; the two-pass
 ///   log-sum is 3-9% faster up to 2^21, the one-pass 17% faster at 2^22.
 /// - AVX-512 and the portable lanes keep the same points: memory traffic,
-///   not the lane width, decides them (the README's crossover table).
+///   not the lane width, decides them (docs/speed.md, "Crossovers").
 #[inline(always)]
 pub(crate) const fn crossovers<L: Lanes>() -> Crossovers {
     let _ = L::LANES;

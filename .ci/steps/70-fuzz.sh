@@ -9,7 +9,7 @@ set -euo pipefail
 
 FUZZ_SECONDS="${FUZZ_SECONDS:-25}"
 # A fixed seed makes CI's runs repeatable (a finding replays the same way);
-# the open-ended exploration is the long runs by hand (README). Set
+# the open-ended exploration is the long runs by hand (docs/fuzzing.md). Set
 # FUZZ_SEED=0 for a random seed.
 FUZZ_SEED="${FUZZ_SEED:-20261125}"
 started=$SECONDS

@@ -97,8 +97,8 @@ pub fn max(x: &[f32]) -> f32 {
 /// that fit in cache, one blocked online pass beyond (module `plan`); no
 /// exps are stored.
 ///
-/// Error: within a few ULP of the f64 value (see the README's accuracy
-/// table); the sum of up to `2^24` terms is within `2^-20` relative.
+/// Error: within a few ULP of the f64 value (docs/accuracy.md),
+/// and the sum of up to `2^24` terms is within `2^-20` relative.
 ///
 /// # Example
 /// ```

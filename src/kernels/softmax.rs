@@ -23,8 +23,8 @@ fn same_len(x: &[f32], out: &[f32]) -> Result<(), Error> {
 /// `-inf` (a masked row) gives zeros; a NaN anywhere makes the whole row NaN;
 /// an empty row is `Ok(())` with nothing written.
 ///
-/// Error: each output within a few ULP of the exact value (the README's
-/// accuracy table), on top of the rounding of `x_i - m` that every
+/// Error: each output within a few ULP of the exact value (docs/accuracy.md),
+/// on top of the rounding of `x_i - m` that every
 /// implementation shares; outputs whose `exp(x_i - m)` is below
 /// `f32::MIN_POSITIVE` are flushed to 0. The outputs sum to 1 within
 /// `n * 2^-22`-ish (each is rounded on its own).
@@ -70,7 +70,7 @@ pub fn softmax_in_place(x: &mut [f32]) {
 /// (`[+inf, 0] -> [0, -inf]`); a row of only `-inf` gives `-inf`; NaN
 /// anywhere gives all NaN; an empty row is `Ok(())`.
 ///
-/// Error: within a few ULP of the exact value of the same formula (README).
+/// Error: within a few ULP of the exact value of the same formula (docs/accuracy.md).
 ///
 /// # Errors
 /// [`Error::LengthMismatch`] if `out.len() != x.len()`; nothing is written.

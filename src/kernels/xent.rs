@@ -31,7 +31,7 @@ fn check_grad(n: usize, grad: &Option<&mut [f32]>) -> Result<(), Error> {
 /// where a positive label weight falls on it and a gradient of `-y`.
 ///
 /// Error: loss within a few ULP relative to `sum_i |y_i| (|log1p(S-1)| + |d_i|)`;
-/// gradient within a few ULP of `|Y softmax_i| + |y_i|` absolute (README).
+/// gradient within a few ULP of `|Y softmax_i| + |y_i|` absolute (docs/accuracy.md).
 ///
 /// # Errors
 /// [`Error::NoClasses`] if `logits` is empty; [`Error::LengthMismatch`] if

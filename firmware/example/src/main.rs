@@ -5,7 +5,7 @@
 //! RAM buffer taken once with `cortex_m::singleton!`. `black_box` stands for
 //! a sensor or DMA buffer: it keeps the compiler from evaluating the kernels
 //! at compile time, so the binary holds their general code (what the flash
-//! table in the README measures).
+//! table of docs/firmware.md measures).
 //!
 //! Build: `cd firmware && cargo build --release -p softmax-simd-firmware-example`
 //! (firmware/.cargo/config.toml picks thumbv7em-none-eabihf and link.x).
