@@ -15,16 +15,8 @@ pub use softmax::{log_softmax, log_softmax_in_place, softmax, softmax_in_place};
 pub use xent::{softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits};
 
 use crate::Error;
+use crate::checks::same_len;
 use crate::dispatch;
-
-/// `Err(LengthMismatch)` unless `found == expected`.
-pub(crate) fn same_len(expected: usize, found: usize) -> Result<(), Error> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch { expected, found })
-    }
-}
 
 /// The lanes this process runs the f32 kernels on: `"avx512f"`,
 /// `"avx2+fma"` or `"sse2"` on x86_64 (the best the CPU and OS support,
@@ -117,8 +109,8 @@ pub fn logsumexp(x: &[f32]) -> f32 {
 /// may change in any release.
 #[doc(hidden)]
 pub mod variants {
-    use super::same_len;
     use crate::Error;
+    use crate::checks::same_len;
     use crate::dispatch;
 
     /// `softmax` by the 3-pass reload structure at every length.

@@ -5,20 +5,9 @@
 //! kernel computes it (same results bit for bit); the backend is chosen
 //! once per call, not once per row.
 
-use super::same_len;
 use crate::Error;
+use crate::checks::{rows, same_len};
 use crate::dispatch;
-
-/// The number of rows in a buffer of `len` values, or why there is none.
-fn rows(len: usize, classes: usize) -> Result<usize, Error> {
-    if classes == 0 {
-        return Err(Error::NoClasses);
-    }
-    if !len.is_multiple_of(classes) {
-        return Err(Error::NotMultipleOfClasses { len, classes });
-    }
-    Ok(len / classes)
-}
 
 /// [`softmax`](crate::softmax) of each row of `classes` values of `x`, into `out`.
 ///

@@ -2,19 +2,8 @@
 //! checks, then the planned structure on the dispatched backend.
 
 use crate::Error;
+use crate::checks::same_len;
 use crate::dispatch;
-
-/// `Err` unless `out` is as long as `x`.
-fn same_len(x: &[f32], out: &[f32]) -> Result<(), Error> {
-    if out.len() == x.len() {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            expected: x.len(),
-            found: out.len(),
-        })
-    }
-}
 
 /// `softmax_i = exp(x_i - m) / S`, `m = max(x)`, `S = sum_i exp(x_i - m)`.
 ///
@@ -43,7 +32,7 @@ fn same_len(x: &[f32], out: &[f32]) -> Result<(), Error> {
 /// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
-    same_len(x, out)?;
+    same_len(x.len(), out.len())?;
     dispatch::softmax(x, out);
     Ok(())
 }
@@ -84,7 +73,7 @@ pub fn softmax_in_place(x: &mut [f32]) {
 /// ```
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
-    same_len(x, out)?;
+    same_len(x.len(), out.len())?;
     dispatch::log_softmax(x, out);
     Ok(())
 }

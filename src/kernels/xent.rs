@@ -3,8 +3,8 @@
 //! (the loss from one exp-sum pass that stores no exps, the gradient from
 //! the exps stored in the gradient buffer and rescaled in place).
 
-use super::same_len;
 use crate::Error;
+use crate::checks::same_len;
 use crate::dispatch;
 
 /// Checks shared by both cross-entropies' single-row forms.
