@@ -110,3 +110,38 @@ pub(crate) fn cross_entropy<L: Label>(
     }
     Ok(r)
 }
+
+/// A row-batched dense cross-entropy: whole rows, labels and gradient as
+/// long as the logits, one loss per row.
+pub(crate) fn dense_xent_rows(
+    logits: usize,
+    labels: usize,
+    classes: usize,
+    losses: usize,
+    grad: Option<usize>,
+) -> Result<(), Error> {
+    let r = rows(logits, classes)?;
+    same_len(logits, labels)?;
+    same_len(r, losses)?;
+    grad.map_or(Ok(()), |g| same_len(logits, g))
+}
+
+/// A row-batched sparse cross-entropy: whole rows, one label and one loss
+/// per row, the gradient as long as the logits; then (lengths first) every
+/// label a class index.
+pub(crate) fn sparse_xent_rows(
+    logits: usize,
+    labels: &[usize],
+    classes: usize,
+    losses: usize,
+    grad: Option<usize>,
+) -> Result<(), Error> {
+    let r = rows(logits, classes)?;
+    same_len(r, labels.len())?;
+    same_len(r, losses)?;
+    grad.map_or(Ok(()), |g| same_len(logits, g))?;
+    match labels.iter().find(|&&l| l >= classes) {
+        Some(&label) => Err(Error::LabelOutOfRange { label, classes }),
+        None => Ok(()),
+    }
+}

@@ -6,7 +6,7 @@
 //! once per call, not once per row.
 
 use crate::Error;
-use crate::checks::{rows, same_len};
+use crate::checks::{dense_xent_rows, rows, same_len, sparse_xent_rows};
 use crate::dispatch;
 
 /// [`softmax`](crate::softmax) of each row of `classes` values of `x`, into `out`.
@@ -178,12 +178,13 @@ pub fn softmax_cross_entropy_with_logits_rows(
     losses: &mut [f32],
     grad: Option<&mut [f32]>,
 ) -> Result<(), Error> {
-    let n = rows(logits.len(), classes)?;
-    same_len(logits.len(), labels.len())?;
-    same_len(n, losses.len())?;
-    if let Some(g) = &grad {
-        same_len(logits.len(), g.len())?;
-    }
+    dense_xent_rows(
+        logits.len(),
+        labels.len(),
+        classes,
+        losses.len(),
+        grad.as_ref().map(|g| g.len()),
+    )?;
     dispatch::dense_rows(logits, labels, classes, losses, grad);
     Ok(())
 }
@@ -213,16 +214,13 @@ pub fn sparse_softmax_cross_entropy_with_logits_rows(
     losses: &mut [f32],
     grad: Option<&mut [f32]>,
 ) -> Result<(), Error> {
-    let n = rows(logits.len(), classes)?;
-    same_len(n, labels.len())?;
-    same_len(n, losses.len())?;
-    // Lengths first, then values, as everywhere (and as the reference).
-    if let Some(g) = &grad {
-        same_len(logits.len(), g.len())?;
-    }
-    if let Some(&label) = labels.iter().find(|&&l| l >= classes) {
-        return Err(Error::LabelOutOfRange { label, classes });
-    }
+    sparse_xent_rows(
+        logits.len(),
+        labels,
+        classes,
+        losses.len(),
+        grad.as_ref().map(|g| g.len()),
+    )?;
     dispatch::sparse_rows(logits, labels, classes, losses, grad);
     Ok(())
 }

@@ -5,7 +5,7 @@ use super::{
     sparse_softmax_cross_entropy_with_logits,
 };
 use crate::Error;
-use crate::checks::{rows as row_count, same_len as expect_len};
+use crate::checks::{dense_xent_rows, rows as row_count, same_len as expect_len, sparse_xent_rows};
 
 /// Reference [`softmax_rows`](crate::softmax_rows).
 ///
@@ -81,12 +81,13 @@ pub fn softmax_cross_entropy_with_logits_rows(
     losses: &mut [f32],
     grad: Option<&mut [f32]>,
 ) -> Result<(), Error> {
-    let rows = row_count(logits.len(), classes)?;
-    expect_len(logits.len(), labels.len())?;
-    expect_len(rows, losses.len())?;
-    if let Some(g) = &grad {
-        expect_len(logits.len(), g.len())?;
-    }
+    dense_xent_rows(
+        logits.len(),
+        labels.len(),
+        classes,
+        losses.len(),
+        grad.as_ref().map(|g| g.len()),
+    )?;
     let mut grad_rows = grad.map(|g| g.chunks_exact_mut(classes));
     let rows = logits.chunks_exact(classes).zip(labels.chunks_exact(classes));
     for ((x, y), loss) in rows.zip(losses.iter_mut()) {
@@ -108,17 +109,13 @@ pub fn sparse_softmax_cross_entropy_with_logits_rows(
     losses: &mut [f32],
     grad: Option<&mut [f32]>,
 ) -> Result<(), Error> {
-    let rows = row_count(logits.len(), classes)?;
-    expect_len(rows, labels.len())?;
-    expect_len(rows, losses.len())?;
-    if let Some(g) = &grad {
-        expect_len(logits.len(), g.len())?;
-    }
-    for &label in labels {
-        if label >= classes {
-            return Err(Error::LabelOutOfRange { label, classes });
-        }
-    }
+    sparse_xent_rows(
+        logits.len(),
+        labels,
+        classes,
+        losses.len(),
+        grad.as_ref().map(|g| g.len()),
+    )?;
     let mut grad_rows = grad.map(|g| g.chunks_exact_mut(classes));
     for ((loss, &label), row) in losses.iter_mut().zip(labels).zip(logits.chunks_exact(classes)) {
         let g = grad_rows.as_mut().and_then(|it| it.next());
