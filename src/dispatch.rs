@@ -82,10 +82,6 @@ impl Backend {
         Backend::Avx2,
         Backend::Portable,
     ];
-
-    fn from_u8(v: u8) -> Option<Backend> {
-        Backend::ALL.iter().copied().find(|&b| b as u8 == v)
-    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -141,20 +137,31 @@ const FIXED: Option<Backend> = if cfg!(not(target_arch = "x86_64")) {
     None
 };
 
-/// The backend of this call.
+/// The backend of this call: a compile-time constant where the build's
+/// target features decide, else one relaxed load and a compare chain on
+/// the cached choice (the entries' own `match` folds into it).
 #[inline(always)]
 pub(crate) fn current() -> Backend {
     if let Some(b) = FIXED {
         return b;
     }
-    match Backend::from_u8(CHOSEN.load(Relaxed)) {
-        Some(b) => b,
-        None => {
-            let b = detect();
-            CHOSEN.store(b as u8, Relaxed);
-            b
-        }
+    match CHOSEN.load(Relaxed) {
+        #[cfg(target_arch = "x86_64")]
+        3 => Backend::Avx512,
+        #[cfg(target_arch = "x86_64")]
+        2 => Backend::Avx2,
+        1 => Backend::Portable,
+        _ => first_call(),
     }
+}
+
+/// Detects and caches the backend (the first call in the process).
+#[cold]
+#[inline(never)]
+fn first_call() -> Backend {
+    let b = detect();
+    CHOSEN.store(b as u8, Relaxed);
+    b
 }
 
 /// Forces backend `name` for every later call in this process (tests and
