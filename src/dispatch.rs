@@ -4,10 +4,12 @@
 //! One of the two files of the crate with `unsafe` (the other is
 //! `lanes/x86.rs`). On x86_64 a kernel of the `plan` layer (generic over
 //! `L: Lanes` and the unroll `K`, `#[inline(always)]` all the way down) is
-//! instantiated three times: for [`Avx512`] inside a
-//! `#[target_feature(enable = "avx512f,avx2,fma")]` function, for [`Avx2`]
-//! inside one with `avx2,fma`, and for the portable `wide::f32x4` (SSE2)
-//! without. Calling a `#[target_feature]` function is `unsafe`; every call
+//! instantiated three times: for [`Avx512`] inside a `#[target_feature]`
+//! function with the x86-64-v4 set (`avx512f`, `bw`, `cd`, `dq`, `vl`,
+//! with AVX2, FMA, BMI1/2 and POPCNT), for [`Avx2`] inside one with the
+//! x86-64-v3 set cpufeatures can detect (`avx2`, `fma`, `bmi1`, `bmi2`,
+//! `popcnt`), and for the portable lanes without: the kernels then compile
+//! as a `-C target-cpu=x86-64-v4` (or `-v3`) build would compile them. Calling a `#[target_feature]` function is `unsafe`; every call
 //! here rests on one invariant: **`current()` returns `Avx512` or `Avx2`
 //! only after the CPU, and the OS's saved register state (XCR0), were
 //! proven to support that backend's features** (by `cpufeatures`, or by
@@ -85,9 +87,11 @@ impl Backend {
 }
 
 #[cfg(target_arch = "x86_64")]
-cpufeatures::new!(cpu_avx512, "avx512f", "avx2", "fma");
+cpufeatures::new!(
+    cpu_avx512, "avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl", "avx2", "fma", "bmi1", "bmi2", "popcnt"
+);
 #[cfg(target_arch = "x86_64")]
-cpufeatures::new!(cpu_avx2, "avx2", "fma");
+cpufeatures::new!(cpu_avx2, "avx2", "fma", "bmi1", "bmi2", "popcnt");
 
 /// Whether this CPU (and OS) can run backend `b`.
 pub(crate) fn supported(b: Backend) -> bool {
@@ -131,7 +135,17 @@ static CHOSEN: AtomicU8 = AtomicU8::new(0);
 /// Whether the build's target features fix the choice at compile time.
 const FIXED: Option<Backend> = if cfg!(not(target_arch = "x86_64")) {
     Some(Backend::Portable)
-} else if cfg!(target_feature = "avx512f") && REQUESTED.is_none() {
+} else if cfg!(all(
+    target_feature = "avx512f",
+    target_feature = "avx512bw",
+    target_feature = "avx512cd",
+    target_feature = "avx512dq",
+    target_feature = "avx512vl",
+    target_feature = "bmi1",
+    target_feature = "bmi2",
+    target_feature = "popcnt"
+)) && REQUESTED.is_none()
+{
     Backend::ALL.first().copied()
 } else {
     None
@@ -187,22 +201,22 @@ macro_rules! entries {
             match current() {
                 #[cfg(target_arch = "x86_64")]
                 Backend::Avx512 => {
-                    #[target_feature(enable = "avx512f,avx2,fma")]
+                    #[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,fma,bmi1,bmi2,popcnt")]
                     fn avx512($($arg: $ty),*) $(-> $ret)? {
                         $($f)::+::<Avx512, K_AVX512>($($arg),*)
                     }
                     // SAFETY: the module invariant: `current()` chose
-                    // Avx512 only where avx512f, avx2 and fma were proven.
+                    // Avx512 only where every feature above was proven.
                     unsafe { avx512($($arg),*) }
                 }
                 #[cfg(target_arch = "x86_64")]
                 Backend::Avx2 => {
-                    #[target_feature(enable = "avx2,fma")]
+                    #[target_feature(enable = "avx2,fma,bmi1,bmi2,popcnt")]
                     fn avx2($($arg: $ty),*) $(-> $ret)? {
                         $($f)::+::<Avx2, K_AVX2>($($arg),*)
                     }
                     // SAFETY: the module invariant: `current()` chose
-                    // Avx2 only where avx2 and fma were proven.
+                    // Avx2 only where every feature above was proven.
                     unsafe { avx2($($arg),*) }
                 }
                 Backend::Portable => $($f)::+::<Portable, K_PORTABLE>($($arg),*),
