@@ -15,6 +15,8 @@
 use softmax_simd as simd;
 use softmax_simd::{Error, reference};
 use softmax_simd_checker::{self as shared, RowScratch};
+// Re-exported for the property and training tests (unused by the fuzz targets).
+#[allow(unused_imports)]
 pub use softmax_simd_checker::{
     EPS, FLUSH, GRAD_EPS, LOG_EPS, SOFTMAX_ULP, Special, close, flushed, has_nan, inf_count, max_f32, same_bits,
     special,
