@@ -554,26 +554,48 @@ pub fn softmax_rows_agree(x: &[f32], classes: usize, s: &mut RowScratch<'_>) -> 
     Ok(())
 }
 
+/// One batched loss form against its single-row kernel: `batched(losses,
+/// grad)` over all rows, `single(k, grad_row)` for row `k`.
+fn loss_rows_agree(
+    what: &'static str,
+    x: &[f32],
+    classes: usize,
+    s: &mut RowScratch<'_>,
+    batched: impl Fn(&mut [f32], Option<&mut [f32]>) -> Result<(), Error>,
+    single: impl Fn(usize, &mut [f32]) -> Result<f32, Error>,
+) -> Result<(), RowsDiffer> {
+    let (n, rows) = (x.len(), x.len() / classes);
+    // `classes.min(n)`: an empty `x` (no rows) may have any `classes`.
+    let (losses, grad, g, losses2) = (
+        &mut s.a[..rows],
+        &mut s.b[..n],
+        &mut s.c[..classes.min(n)],
+        &mut s.d[..rows],
+    );
+    batched(losses, Some(grad)).map_err(|e| differ(what, None, Some(e)))?;
+    batched(losses2, None).map_err(|e| differ(what, None, Some(e)))?;
+    for k in 0..rows {
+        let l = single(k, g).map_err(|e| differ(what, Some(k), Some(e)))?;
+        if !same_bits(&[l, l], &[losses[k], losses2[k]]) || !same_bits(g, &grad[k * classes..(k + 1) * classes]) {
+            return Err(differ(what, Some(k), None));
+        }
+    }
+    Ok(())
+}
+
 /// Every form of [`DENSE_ROW_FORMS`] (with and without a gradient) on `x`
 /// and labels `y` of the same length matches the single-row kernel.
 pub fn dense_rows_agree(x: &[f32], y: &[f32], classes: usize, s: &mut RowScratch<'_>) -> Result<(), RowsDiffer> {
-    let (n, rows) = (x.len(), x.len() / classes);
-    // `classes.min(n)`: an empty `x` (no rows) may have any `classes`.
     for (what, f, single) in DENSE_ROW_FORMS {
-        let (losses, grad, g, losses2) = (
-            &mut s.a[..rows],
-            &mut s.b[..n],
-            &mut s.c[..classes.min(n)],
-            &mut s.d[..rows],
-        );
-        f(x, y, classes, losses, Some(grad)).map_err(|e| differ(what, None, Some(e)))?;
-        f(x, y, classes, losses2, None).map_err(|e| differ(what, None, Some(e)))?;
-        for (k, (xr, yr)) in x.chunks_exact(classes).zip(y.chunks_exact(classes)).enumerate() {
-            let l = single(xr, yr, Some(&mut g[..])).map_err(|e| differ(what, Some(k), Some(e)))?;
-            if !same_bits(&[l, l], &[losses[k], losses2[k]]) || !same_bits(g, &grad[k * classes..(k + 1) * classes]) {
-                return Err(differ(what, Some(k), None));
-            }
-        }
+        let row = |k: usize| k * classes..(k + 1) * classes;
+        loss_rows_agree(
+            what,
+            x,
+            classes,
+            s,
+            |l, g| f(x, y, classes, l, g),
+            |k, g| single(&x[row(k)], &y[row(k)], Some(g)),
+        )?;
     }
     Ok(())
 }
@@ -586,23 +608,15 @@ pub fn sparse_rows_agree(
     classes: usize,
     s: &mut RowScratch<'_>,
 ) -> Result<(), RowsDiffer> {
-    let (n, rows) = (x.len(), x.len() / classes);
-    // `classes.min(n)`: an empty `x` (no rows) may have any `classes`.
     for (what, f, single) in SPARSE_ROW_FORMS {
-        let (losses, grad, g, losses2) = (
-            &mut s.a[..rows],
-            &mut s.b[..n],
-            &mut s.c[..classes.min(n)],
-            &mut s.d[..rows],
-        );
-        f(x, labels, classes, losses, Some(grad)).map_err(|e| differ(what, None, Some(e)))?;
-        f(x, labels, classes, losses2, None).map_err(|e| differ(what, None, Some(e)))?;
-        for (k, (xr, &c)) in x.chunks_exact(classes).zip(labels).enumerate() {
-            let l = single(xr, c, Some(&mut g[..])).map_err(|e| differ(what, Some(k), Some(e)))?;
-            if !same_bits(&[l, l], &[losses[k], losses2[k]]) || !same_bits(g, &grad[k * classes..(k + 1) * classes]) {
-                return Err(differ(what, Some(k), None));
-            }
-        }
+        loss_rows_agree(
+            what,
+            x,
+            classes,
+            s,
+            |l, g| f(x, labels, classes, l, g),
+            |k, g| single(&x[k * classes..(k + 1) * classes], labels[k], Some(g)),
+        )?;
     }
     Ok(())
 }

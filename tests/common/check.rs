@@ -178,6 +178,30 @@ pub fn check_sparse_xent(logits: &[f32], label: usize) -> Result<(), String> {
     r.or_else(|m| fail("sparse xent", logits, format!("label {label}: {m}")))
 }
 
+/// A batched loss form `f(losses, grad)` returns `e`, with and without a
+/// gradient, and writes nothing.
+fn loss_rows_rejected(
+    what: &str,
+    x: &[f32],
+    rows: usize,
+    e: &Error,
+    f: impl Fn(&mut [f32], Option<&mut [f32]>) -> Result<(), Error>,
+) -> Result<(), String> {
+    let sentinel = 3.0f32;
+    let mut losses = vec![sentinel; rows];
+    let mut grad = vec![sentinel; x.len()];
+    let r = f(&mut losses, Some(&mut grad));
+    let mut losses2 = vec![sentinel; rows];
+    let r2 = f(&mut losses2, None);
+    if r.as_ref().err() != Some(e)
+        || r2.as_ref().err() != Some(e)
+        || losses.iter().chain(&grad).chain(&losses2).any(|&v| v != sentinel)
+    {
+        return fail(what, x, format!("want {e:?} and nothing written, got {r:?} / {r2:?}"));
+    }
+    Ok(())
+}
+
 /// Row-batched forms: the same `Err` from SIMD and reference (and nothing
 /// written), or every row bit-identical to the single-row kernel's result
 /// (the shared checker's `*_rows_agree`).
@@ -250,17 +274,7 @@ pub fn check_rows(x: &[f32], classes: usize, dense_labels: &[f32], sparse_labels
     match want_err {
         Some(e) => {
             for (what, f, _) in shared::DENSE_ROW_FORMS {
-                let mut losses = vec![sentinel; rows];
-                let mut grad = vec![sentinel; n];
-                let r = f(x, dense_labels, classes, &mut losses, Some(&mut grad));
-                let mut losses2 = vec![sentinel; rows];
-                let r2 = f(x, dense_labels, classes, &mut losses2, None);
-                if r.as_ref().err() != Some(&e)
-                    || r2.as_ref().err() != Some(&e)
-                    || losses.iter().chain(&grad).chain(&losses2).any(|&v| v != sentinel)
-                {
-                    return fail(what, x, format!("want {e:?} and nothing written, got {r:?} / {r2:?}"));
-                }
+                loss_rows_rejected(what, x, rows, &e, |l, g| f(x, dense_labels, classes, l, g))?;
             }
         }
         None => {
@@ -291,17 +305,7 @@ pub fn check_rows(x: &[f32], classes: usize, dense_labels: &[f32], sparse_labels
     match want_err {
         Some(e) => {
             for (what, f, _) in shared::SPARSE_ROW_FORMS {
-                let mut losses = vec![sentinel; rows];
-                let mut grad = vec![sentinel; n];
-                let r = f(x, sparse_labels, classes, &mut losses, Some(&mut grad));
-                let mut losses2 = vec![sentinel; rows];
-                let r2 = f(x, sparse_labels, classes, &mut losses2, None);
-                if r.as_ref().err() != Some(&e)
-                    || r2.as_ref().err() != Some(&e)
-                    || losses.iter().chain(&grad).chain(&losses2).any(|&v| v != sentinel)
-                {
-                    return fail(what, x, format!("want {e:?} and nothing written, got {r:?} / {r2:?}"));
-                }
+                loss_rows_rejected(what, x, rows, &e, |l, g| f(x, sparse_labels, classes, l, g))?;
             }
         }
         None => judged(
