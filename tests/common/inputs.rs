@@ -4,64 +4,20 @@
 //! lane count and unroll.
 
 use quickcheck::{Arbitrary, Gen};
+use softmax_simd_checker::{self as shared, Bits};
+pub use softmax_simd_checker::{DISTS, Dist};
 
-fn unit(g: &mut Gen) -> f32 {
-    (u32::arbitrary(g) >> 8) as f32 / (1u32 << 24) as f32
-}
-fn sym(g: &mut Gen) -> f32 {
-    2.0 * unit(g) - 1.0
-}
-
-#[derive(Clone, Copy, Debug)]
-pub enum Dist {
-    Moderate,
-    Tiny,
-    Huge,
-    Subnormal,
-    NearTie,
-    WideSpread,
-    Offset,
-    Specials,
-    Masked,
-}
-
-const DISTS: [Dist; 9] = [
-    Dist::Moderate,
-    Dist::Tiny,
-    Dist::Huge,
-    Dist::Subnormal,
-    Dist::NearTie,
-    Dist::WideSpread,
-    Dist::Offset,
-    Dist::Specials,
-    Dist::Masked,
-];
-
-pub fn value(g: &mut Gen, dist: Dist, base: f32) -> f32 {
-    match dist {
-        Dist::Moderate => 10.0 * sym(g),
-        Dist::Tiny => 1e-30 * sym(g),
-        Dist::Huge => 1e30 * sym(g),
-        Dist::Subnormal => f32::from_bits((u32::arbitrary(g) % 0x0080_0000) | (u32::arbitrary(g) & 0x8000_0000)),
-        Dist::NearTie => f32::from_bits(base.to_bits().wrapping_add(u32::arbitrary(g) % 4)),
-        Dist::WideSpread => 120.0 * sym(g),
-        Dist::Offset => 1e4 + 5.0 * sym(g),
-        Dist::Specials => match u32::arbitrary(g) % 40 {
-            0 => f32::NAN,
-            1 => f32::INFINITY,
-            2..=4 => f32::NEG_INFINITY,
-            5 => -0.0,
-            6 => f32::from_bits(u32::arbitrary(g)),
-            _ => 10.0 * sym(g),
-        },
-        Dist::Masked => {
-            if u32::arbitrary(g) % 16 == 0 {
-                10.0 * sym(g)
-            } else {
-                f32::NEG_INFINITY
-            }
-        }
+/// quickcheck's generator as the shared checker's source of bits.
+struct Qc<'a>(&'a mut Gen);
+impl Bits for Qc<'_> {
+    fn bits(&mut self) -> u32 {
+        u32::arbitrary(self.0)
     }
+}
+
+/// One value from `dist` (the shared generator); `base` centres a near-tie row.
+pub fn value(g: &mut Gen, dist: Dist, base: f32) -> f32 {
+    shared::value(&mut Qc(g), dist, base)
 }
 
 pub fn len(g: &mut Gen) -> usize {
@@ -96,7 +52,7 @@ impl Arbitrary for Row {
     fn arbitrary(g: &mut Gen) -> Self {
         let dist = *g.choose(&DISTS).unwrap();
         let n = len(g);
-        let base = 10.0 * sym(g);
+        let base = 10.0 * Qc(g).sym();
         Row {
             dist,
             x: (0..n).map(|_| value(g, dist, base)).collect(),
@@ -118,31 +74,7 @@ impl Arbitrary for Row {
 /// that do not sum to 1, or arbitrary signs and zeros.
 pub fn labels(g: &mut Gen, n: usize) -> Vec<f32> {
     let mut y = vec![0.0f32; n];
-    if n == 0 {
-        return y;
-    }
-    match u32::arbitrary(g) % 4 {
-        0 => y[usize::arbitrary(g) % n] = 1.0,
-        1 => {
-            for v in y.iter_mut() {
-                *v = unit(g);
-            }
-            let s: f32 = y.iter().sum();
-            if s > 0.0 {
-                y.iter_mut().for_each(|v| *v /= s);
-            }
-        }
-        2 => {
-            for v in y.iter_mut() {
-                *v = if u32::arbitrary(g) % 3 == 0 { 2.0 * unit(g) } else { 0.0 };
-            }
-        }
-        _ => {
-            for v in y.iter_mut() {
-                *v = if u32::arbitrary(g) % 2 == 0 { 3.0 * sym(g) } else { 0.0 };
-            }
-        }
-    }
+    shared::labels(&mut Qc(g), &mut y);
     y
 }
 

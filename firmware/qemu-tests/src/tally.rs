@@ -12,18 +12,7 @@ pub fn ulps(a: f32, b: f32) -> u32 {
         (true, false) | (false, true) => return u32::MAX,
         _ => {}
     }
-    // Map the bit patterns onto a line where adjacent floats are adjacent
-    // integers and both zeros are 0.
-    fn ord(x: f32) -> i64 {
-        let b = x.to_bits();
-        if b >> 31 == 1 {
-            -i64::from(b & 0x7fff_ffff)
-        } else {
-            i64::from(b)
-        }
-    }
-    let d = (ord(a) - ord(b)).unsigned_abs();
-    u32::try_from(d).unwrap_or(u32::MAX)
+    softmax_simd_checker::ulp_diff(a, b)
 }
 
 /// Pass/fail counts for the whole run.
