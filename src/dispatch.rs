@@ -219,7 +219,16 @@ macro_rules! entries {
                     // Avx2 only where every feature above was proven.
                     unsafe { avx2($($arg),*) }
                 }
-                Backend::Portable => $($f)::+::<Portable, K_PORTABLE>($($arg),*),
+                Backend::Portable => {
+                    // Out of line on x86_64, so that the entry holds no
+                    // kernel: it reads the choice and jumps, with no stack
+                    // frame of its own (the AVX calls are the common ones).
+                    #[cfg_attr(target_arch = "x86_64", inline(never))]
+                    fn portable($($arg: $ty),*) $(-> $ret)? {
+                        $($f)::+::<Portable, K_PORTABLE>($($arg),*)
+                    }
+                    portable($($arg),*)
+                }
             }
         }
     )*};
