@@ -59,8 +59,7 @@ pub fn backend() -> &'static str {
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn exp(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
     same_len(x.len(), out.len())?;
-    dispatch::exp(x, out);
-    Ok(())
+    dispatch::exp(x, out)
 }
 
 /// The largest element of `x`: `NaN` if any element is NaN, `-inf` if `x`
@@ -120,8 +119,7 @@ pub mod variants {
     #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn softmax_three_pass(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
         same_len(x.len(), out.len())?;
-        dispatch::softmax_three_pass(x, out);
-        Ok(())
+        dispatch::softmax_three_pass(x, out)
     }
 
     /// `softmax` by the blocked online structure at every length.
@@ -131,8 +129,7 @@ pub mod variants {
     #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
     pub fn softmax_blocked(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
         same_len(x.len(), out.len())?;
-        dispatch::softmax_blocked(x, out);
-        Ok(())
+        dispatch::softmax_blocked(x, out)
     }
 
     /// `softmax_in_place` by the 3-pass reload structure.

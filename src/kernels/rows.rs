@@ -27,8 +27,7 @@ use crate::dispatch;
 pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     rows(x.len(), classes)?;
     same_len(x.len(), out.len())?;
-    dispatch::softmax_rows(x, classes, out);
-    Ok(())
+    dispatch::softmax_rows(x, classes, out)
 }
 
 /// [`softmax_in_place`](crate::softmax_in_place) on each row of `classes` values of `x`.
@@ -56,8 +55,7 @@ pub fn softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Er
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     rows(x.len(), classes)?;
-    dispatch::softmax_rows_in_place(x, classes);
-    Ok(())
+    dispatch::softmax_rows_in_place(x, classes)
 }
 
 /// [`log_softmax`](crate::log_softmax) of each row of `classes` values of `x`, into `out`.
@@ -86,8 +84,7 @@ pub fn softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error>
 pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     rows(x.len(), classes)?;
     same_len(x.len(), out.len())?;
-    dispatch::log_softmax_rows(x, classes, out);
-    Ok(())
+    dispatch::log_softmax_rows(x, classes, out)
 }
 
 /// [`log_softmax_in_place`](crate::log_softmax_in_place) on each row of `classes` values.
@@ -116,8 +113,7 @@ pub fn log_softmax_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<()
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Error> {
     rows(x.len(), classes)?;
-    dispatch::log_softmax_rows_in_place(x, classes);
-    Ok(())
+    dispatch::log_softmax_rows_in_place(x, classes)
 }
 
 /// [`logsumexp`](crate::logsumexp) of each row of `classes` values of `x`:
@@ -147,8 +143,7 @@ pub fn log_softmax_rows_in_place(x: &mut [f32], classes: usize) -> Result<(), Er
 pub fn logsumexp_rows(x: &[f32], classes: usize, out: &mut [f32]) -> Result<(), Error> {
     let n = rows(x.len(), classes)?;
     same_len(n, out.len())?;
-    dispatch::logsumexp_rows(x, classes, out);
-    Ok(())
+    dispatch::logsumexp_rows(x, classes, out)
 }
 
 /// [`softmax_cross_entropy_with_logits`](crate::softmax_cross_entropy_with_logits)
@@ -185,8 +180,7 @@ pub fn softmax_cross_entropy_with_logits_rows(
         losses.len(),
         grad.as_ref().map(|g| g.len()),
     )?;
-    dispatch::dense_rows(logits, labels, classes, losses, grad);
-    Ok(())
+    dispatch::dense_rows(logits, labels, classes, losses, grad)
 }
 
 /// [`sparse_softmax_cross_entropy_with_logits`](crate::sparse_softmax_cross_entropy_with_logits)
@@ -221,6 +215,5 @@ pub fn sparse_softmax_cross_entropy_with_logits_rows(
         losses.len(),
         grad.as_ref().map(|g| g.len()),
     )?;
-    dispatch::sparse_rows(logits, labels, classes, losses, grad);
-    Ok(())
+    dispatch::sparse_rows(logits, labels, classes, losses, grad)
 }

@@ -33,8 +33,7 @@ use crate::dispatch;
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
     same_len(x.len(), out.len())?;
-    dispatch::softmax(x, out);
-    Ok(())
+    dispatch::softmax(x, out)
 }
 
 /// [`softmax`] overwriting its input: same formula, same special values,
@@ -74,8 +73,7 @@ pub fn softmax_in_place(x: &mut [f32]) {
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax(x: &[f32], out: &mut [f32]) -> Result<(), Error> {
     same_len(x.len(), out.len())?;
-    dispatch::log_softmax(x, out);
-    Ok(())
+    dispatch::log_softmax(x, out)
 }
 
 /// [`log_softmax`] overwriting its input, bit for bit the same results.

@@ -59,7 +59,7 @@ pub fn softmax_cross_entropy_with_logits(
     }
     same_len(n, labels.len())?;
     check_grad(n, &grad)?;
-    Ok(dispatch::dense_row(logits, labels, grad))
+    dispatch::dense_row(logits, labels, grad)
 }
 
 /// Sparse softmax cross-entropy of one row: `loss = log1p(S - 1) - (x_label - m)`
@@ -102,5 +102,5 @@ pub fn sparse_softmax_cross_entropy_with_logits(
         return Err(Error::LabelOutOfRange { label, classes: n });
     }
     check_grad(n, &grad)?;
-    Ok(dispatch::sparse_row(logits, label, grad))
+    dispatch::sparse_row(logits, label, grad)
 }
