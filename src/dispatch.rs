@@ -154,20 +154,27 @@ const FIXED: Option<Backend> = if cfg!(not(target_arch = "x86_64")) {
 
 /// The backend of this call: a compile-time constant where the build's
 /// target features decide, else one relaxed load and a compare chain on
-/// the cached choice (the entries' own `match` folds into it).
+/// the cached choice (the entries' own `match` folds into it); `None`
+/// before the first detection.
 #[inline(always)]
-pub(crate) fn current() -> Backend {
-    if let Some(b) = FIXED {
-        return b;
+fn cached() -> Option<Backend> {
+    if FIXED.is_some() {
+        return FIXED;
     }
     match CHOSEN.load(Relaxed) {
         #[cfg(target_arch = "x86_64")]
-        3 => Backend::Avx512,
+        3 => Some(Backend::Avx512),
         #[cfg(target_arch = "x86_64")]
-        2 => Backend::Avx2,
-        1 => Backend::Portable,
-        _ => first_call(),
+        2 => Some(Backend::Avx2),
+        1 => Some(Backend::Portable),
+        _ => None,
     }
+}
+
+/// The backend of this call, detected on the first one.
+#[inline]
+pub(crate) fn current() -> Backend {
+    cached().unwrap_or_else(first_call)
 }
 
 /// Detects and caches the backend (the first call in the process).
@@ -202,7 +209,18 @@ macro_rules! entries {
         $(#[$doc])*
         #[inline]
         pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
-            match current() {
+            // The first call of the process detects in a cold function, so
+            // the common path keeps no argument alive across a call.
+            let Some(backend) = cached() else {
+                #[cold]
+                #[inline(never)]
+                fn first($($arg: $ty),*) $(-> $ret)? {
+                    first_call();
+                    $name($($arg),*)
+                }
+                return first($($arg),*);
+            };
+            match backend {
                 #[cfg(target_arch = "x86_64")]
                 Backend::Avx512 => {
                     #[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,fma,bmi1,bmi2,popcnt")]
