@@ -288,7 +288,15 @@ pub fn softmax_agrees(
             let m = max_f32(x);
             let l = log_normaliser(x, scratch);
             for i in 0..n {
-                expect_close("softmax: simd vs reference", Some(i), a[i], b[i], SOFTMAX_ULP, FLUSH)?;
+                let tol = blocked_softmax_tol(n, ((x[i] - m) as f64).abs(), b[i] as f64);
+                expect_close(
+                    "softmax: simd vs reference",
+                    Some(i),
+                    a[i],
+                    b[i],
+                    SOFTMAX_ULP,
+                    FLUSH.max(tol),
+                )?;
                 let tol = LOG_EPS * EPS * (((x[i] - m) as f64).abs() + l.abs()) + flushed(n);
                 expect_close("log_softmax: simd vs reference", Some(i), la[i], lb[i], 0, tol)?;
             }
@@ -331,10 +339,34 @@ pub fn loss_scale(x: &[f32], y: impl Fn(usize) -> f32, scratch: &mut [f32]) -> f
         .sum()
 }
 
+/// Whether the SIMD loss without a gradient may take the one-pass log-sum
+/// while the loss with one takes the two-pass form (the long-row structure,
+/// forced or past the crossovers, 2^21 values at the earliest): the two
+/// then round differently, within the loss bound.
+pub fn one_pass_may_differ(n: usize) -> bool {
+    softmax_simd::testing::structure() == "long" || n >= 1 << 21
+}
+
+/// The allowance of a SIMD softmax output near `want` (with `|d_i| = d`)
+/// beyond `SOFTMAX_ULP` where the blocked structure may run: it stores
+/// `exp(x_i - r)` for a running max `r <= m` and scales by `exp(r - m) / S`,
+/// so its argument rounds differently from `x_i - m`: it is held to
+/// `(SOFTMAX_ULP + 2 |d_i|) u` relative (as the unit tests of the
+/// structures hold it to the 3-pass form). `0` elsewhere.
+pub fn blocked_softmax_tol(n: usize, d: f64, want: f64) -> f64 {
+    if one_pass_may_differ(n) {
+        (SOFTMAX_ULP as f64 + 2.0 * d) * (EPS / 2.0) * want.abs()
+    } else {
+        0.0
+    }
+}
+
 /// The loss of each of the four calls (SIMD, reference, then both again
-/// with a gradient) does not depend on the gradient.
-fn losses_consistent(what: &'static str, l: [f32; 4]) -> Result<(), Mismatch> {
-    expect_close(what, None, l[0], l[2], 0, 0.0)?;
+/// with a gradient) does not depend on the gradient: bit for bit, or within
+/// `tol` (the loss bound) where the SIMD structures differ.
+fn losses_consistent(what: &'static str, l: [f32; 4], n: usize, tol: f64) -> Result<(), Mismatch> {
+    let simd_tol = if one_pass_may_differ(n) { tol } else { 0.0 };
+    expect_close(what, None, l[0], l[2], 0, simd_tol)?;
     expect_close(what, None, l[1], l[3], 0, 0.0)
 }
 
@@ -353,17 +385,19 @@ pub fn dense_agrees(
     scratch: &mut [f32],
 ) -> Result<(), Mismatch> {
     let n = x.len();
-    losses_consistent("dense xent: the loss with vs without a gradient", l)?;
     let scale = loss_scale(x, |i| y[i], scratch);
     let y_abs: f64 = y.iter().map(|&v| (v as f64).abs()).sum();
-    if y_abs > f32::MAX as f64 || (scale.is_finite() && scale > f32::MAX as f64) {
-        return Ok(());
-    }
+    let overflow = y_abs > f32::MAX as f64 || (scale.is_finite() && scale > f32::MAX as f64);
     let tol = if scale.is_finite() {
         LOG_EPS * EPS * scale + flushed(n) * (1.0 + y_abs)
     } else {
         0.0
     };
+    let what = "dense xent: the loss with vs without a gradient";
+    losses_consistent(what, l, n, if overflow { f64::INFINITY } else { tol })?;
+    if overflow {
+        return Ok(());
+    }
     expect_close("dense xent loss: simd vs reference", None, l[0], l[1], 0, tol)?;
     // Y = sum(y) is itself only as accurate as sum |y|.
     for i in 0..n {
@@ -389,13 +423,13 @@ pub fn sparse_agrees(
     scratch: &mut [f32],
 ) -> Result<(), Mismatch> {
     let n = x.len();
-    losses_consistent("sparse xent: the loss with vs without a gradient", l)?;
     let scale = loss_scale(x, |i| if i == label { 1.0 } else { 0.0 }, scratch);
     let tol = if scale.is_finite() {
         LOG_EPS * EPS * scale + flushed(n)
     } else {
         0.0
     };
+    losses_consistent("sparse xent: the loss with vs without a gradient", l, n, tol)?;
     expect_close("sparse xent loss: simd vs reference", None, l[0], l[1], 0, tol)?;
     // The sparse gradient is the dense one with one-hot labels.
     expect_close("sparse xent loss: simd vs dense one-hot", None, l[0], ld, 0, tol)?;
@@ -555,14 +589,16 @@ pub fn softmax_rows_agree(x: &[f32], classes: usize, s: &mut RowScratch<'_>) -> 
 }
 
 /// One batched loss form against its single-row kernel: `batched(losses,
-/// grad)` over all rows, `single(k, grad_row)` for row `k`.
+/// grad)` over all rows, `single(k, grad_row)` for row `k`, each with and
+/// without a gradient (the two may take different structures: see
+/// [`one_pass_may_differ`]).
 fn loss_rows_agree(
     what: &'static str,
     x: &[f32],
     classes: usize,
     s: &mut RowScratch<'_>,
     batched: impl Fn(&mut [f32], Option<&mut [f32]>) -> Result<(), Error>,
-    single: impl Fn(usize, &mut [f32]) -> Result<f32, Error>,
+    single: impl Fn(usize, Option<&mut [f32]>) -> Result<f32, Error>,
 ) -> Result<(), RowsDiffer> {
     let (n, rows) = (x.len(), x.len() / classes);
     // `classes.min(n)`: an empty `x` (no rows) may have any `classes`.
@@ -575,8 +611,9 @@ fn loss_rows_agree(
     batched(losses, Some(grad)).map_err(|e| differ(what, None, Some(e)))?;
     batched(losses2, None).map_err(|e| differ(what, None, Some(e)))?;
     for k in 0..rows {
-        let l = single(k, g).map_err(|e| differ(what, Some(k), Some(e)))?;
-        if !same_bits(&[l, l], &[losses[k], losses2[k]]) || !same_bits(g, &grad[k * classes..(k + 1) * classes]) {
+        let l = single(k, Some(&mut *g)).map_err(|e| differ(what, Some(k), Some(e)))?;
+        let l2 = single(k, None).map_err(|e| differ(what, Some(k), Some(e)))?;
+        if !same_bits(&[l, l2], &[losses[k], losses2[k]]) || !same_bits(g, &grad[k * classes..(k + 1) * classes]) {
             return Err(differ(what, Some(k), None));
         }
     }
@@ -594,7 +631,7 @@ pub fn dense_rows_agree(x: &[f32], y: &[f32], classes: usize, s: &mut RowScratch
             classes,
             s,
             |l, g| f(x, y, classes, l, g),
-            |k, g| single(&x[row(k)], &y[row(k)], Some(g)),
+            |k, g| single(&x[row(k)], &y[row(k)], g),
         )?;
     }
     Ok(())
@@ -615,7 +652,7 @@ pub fn sparse_rows_agree(
             classes,
             s,
             |l, g| f(x, labels, classes, l, g),
-            |k, g| single(&x[k * classes..(k + 1) * classes], labels[k], Some(g)),
+            |k, g| single(&x[k * classes..(k + 1) * classes], labels[k], g),
         )?;
     }
     Ok(())

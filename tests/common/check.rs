@@ -18,8 +18,8 @@ use softmax_simd_checker::{self as shared, RowScratch};
 // Re-exported for the property and training tests (unused by the fuzz targets).
 #[allow(unused_imports)]
 pub use softmax_simd_checker::{
-    EPS, FLUSH, GRAD_EPS, LOG_EPS, SOFTMAX_ULP, Special, close, flushed, has_nan, inf_count, max_f32, same_bits,
-    special,
+    EPS, FLUSH, GRAD_EPS, LOG_EPS, SOFTMAX_ULP, Special, blocked_softmax_tol, close, flushed, has_nan, inf_count,
+    max_f32, same_bits, special,
 };
 
 /// The bounds live in the shared no_std checker (checker/src/lib.rs).
