@@ -1199,6 +1199,13 @@ macro_rules! training_suite {
 
 training_suite!(reference, Ref);
 
+// The SIMD kernels at the crate root, on the backend and structure this
+// build runs (CI forces each through `--cfg softmax_simd_backend` and
+// `--cfg softmax_simd_structure`); their checks also hold them to the
+// reference.
+training_impl!(Simd, softmax_simd, false);
+training_suite!(simd, Simd);
+
 /// The reference's scaled forms with `beta = 1` are its unscaled forms, bit
 /// for bit (`1 * d == d`): one code path, two names.
 #[test]
