@@ -212,13 +212,21 @@ pub(crate) fn xent_row<L: Lanes<Elem = f32>, const K: usize, const W: bool, cons
         for_groups!(L, K; x, f32::NEG_INFINITY, |g| split.add(each!(g, |v| v - mv)));
     }
     let (small, ties) = split.finish();
+    if small.is_nan() {
+        // A NaN logit that the bare max passed over: a NaN row, whatever
+        // its coefficients.
+        if let Some(g) = grad {
+            g.fill(f32::NAN);
+        }
+        return f32::NAN;
+    }
     let l = log_normaliser(small, ties);
     let a = if SPREAD { a_sum.finish() } else { 0.0 };
     let d_t = hot.and_then(|(t, _)| x.get(t)).map_or(0.0, |&v| v - m);
     let hot_loss = if h != 0.0 { h * (l - d_t) } else { 0.0 };
     let spread_loss = if SPREAD { a * l - cd_sum.finish() } else { 0.0 };
     let mut loss = hot_loss + spread_loss;
-    if !(loss.is_finite() || l.is_nan()) {
+    if !loss.is_finite() {
         loss = xent_exact(x, target, o, m, l);
     }
     let Some(g) = grad else {
