@@ -17,11 +17,16 @@ fn weight(options: &CrossEntropy<'_>, c: usize) -> f32 {
 /// The row pass's options for a reduction denominator `div`.
 fn xent<'a>(options: &CrossEntropy<'a>, classes: usize, div: f32) -> Xent<'a> {
     let e = options.label_smoothing;
+    let e_c = e / classes as f32;
+    // 0 * inf and 0 * NaN are NaN: a weight that is not finite makes the
+    // spread terms count even without smoothing, as in the reference.
+    let finite = options.weights.is_none_or(|w| w.iter().all(|v| v.is_finite()));
     Xent {
         weights: options.weights,
         keep: 1.0 - e,
-        e_c: e / classes as f32,
+        e_c,
         inv_div: 1.0 / div,
+        spread: e_c != 0.0 || !finite,
     }
 }
 

@@ -102,6 +102,10 @@ pub(crate) struct Xent<'a> {
     /// `1 / denominator` of the reduction (1 for `Sum`; NaN for a `Mean`
     /// over nothing).
     pub(crate) inv_div: f32,
+    /// Whether the spread coefficients `(e / C) w_c` can be other than 0:
+    /// smoothing, or a weight whose product with 0 is NaN (`inf`, NaN), as
+    /// the reference multiplies it out.
+    pub(crate) spread: bool,
 }
 
 /// What a row's coefficients come from.

@@ -250,7 +250,7 @@ pub(crate) fn cross_entropy_rows<L: Lanes<Elem = f32>, const K: usize>(
         return cross_entropy_rows::<L, 1>(logits, classes, targets, o, losses, grad);
     }
     let w = o.weights.is_some();
-    let spread = o.e_c != 0.0;
+    let spread = o.spread;
     macro_rules! go {
         ($w:expr, $dense:expr, $spread:expr) => {
             rows_loop::<L, K, $w, $dense, $spread>(logits, classes, targets, o, losses, grad)
