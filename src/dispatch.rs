@@ -282,8 +282,8 @@ entries! {
     fn log_softmax_backward_rows(z: &[f32], dz: &[f32], classes: usize, dx: &mut [f32]) = plan::training::log_softmax_backward_rows;
     /// Row-batched `log_softmax` backward pass over `dz`.
     fn log_softmax_backward_rows_in_place(z: &[f32], dz: &mut [f32], classes: usize) = plan::training::log_softmax_backward_rows_in_place;
-    /// PyTorch's cross-entropy over rows.
-    fn cross_entropy_rows(logits: &[f32], classes: usize, targets: plan::training::Targets<'_>, o: &crate::passes::training::Xent<'_>, losses: Option<&mut [f32]>, grad: Option<&mut [f32]>) -> f32 = plan::training::cross_entropy_rows;
+    /// PyTorch's cross-entropy of one row.
+    fn xent_row(x: &[f32], target: crate::passes::training::Target<'_>, o: &crate::passes::training::Xent<'_>, grad: Option<&mut [f32]>) -> f32 = plan::training::xent_row;
     /// A streamed chunk's summary.
     fn lse_chunk(x: &[f32]) -> crate::passes::training::Chunk = plan::training::chunk;
     /// A chunk's softmax relative to the whole row.

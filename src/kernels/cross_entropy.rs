@@ -5,8 +5,7 @@
 use crate::accum::Neumaier;
 use crate::checks::{Targets as Checked, class, cross_entropy};
 use crate::dispatch;
-use crate::passes::training::Xent;
-use crate::plan::training::Targets;
+use crate::passes::training::{Target, Xent};
 use crate::{CrossEntropy, Error, Label, Reduction};
 
 /// The weight of class `c` (1 without weights).
@@ -26,6 +25,7 @@ fn xent<'a>(options: &CrossEntropy<'a>, classes: usize, div: f32) -> Xent<'a> {
         keep: 1.0 - e,
         e_c,
         inv_div: 1.0 / div,
+        div,
         spread: e_c != 0.0 || !finite,
     }
 }
@@ -110,8 +110,26 @@ pub fn cross_entropy_rows<L: Label>(
         }
     };
     let o = xent(options, classes, div);
-    let total = dispatch::cross_entropy_rows(logits, classes, Targets::Index(&target), &o, losses, grad);
-    Ok(total / div)
+    let mut losses = losses.map(|l| l.iter_mut());
+    let mut grads = grad.map(|g| g.chunks_exact_mut(classes.max(1)));
+    let mut total = Neumaier::new();
+    for (n, x) in logits.chunks_exact(classes.max(1)).enumerate() {
+        let g = grads.as_mut().and_then(Iterator::next);
+        let loss = match target(n) {
+            Some(t) => dispatch::xent_row(x, Target::Index(t), &o, g),
+            None => {
+                if let Some(g) = g {
+                    g.fill(0.0);
+                }
+                0.0
+            }
+        };
+        if let Some(l) = losses.as_mut().and_then(Iterator::next) {
+            *l = loss;
+        }
+        total.add(loss);
+    }
+    Ok(total.finish() / div)
 }
 
 /// PyTorch's `cross_entropy` with probability targets (`targets` laid out
@@ -169,8 +187,21 @@ pub fn cross_entropy_rows_dense(
         Reduction::Mean => rows as f32,
     };
     let o = xent(options, classes, div);
-    let total = dispatch::cross_entropy_rows(logits, classes, Targets::Dense(targets), &o, losses, grad);
-    Ok(total / div)
+    let mut losses = losses.map(|l| l.iter_mut());
+    let mut grads = grad.map(|g| g.chunks_exact_mut(classes.max(1)));
+    let mut total = Neumaier::new();
+    for (x, y) in logits
+        .chunks_exact(classes.max(1))
+        .zip(targets.chunks_exact(classes.max(1)))
+    {
+        let g = grads.as_mut().and_then(Iterator::next);
+        let loss = dispatch::xent_row(x, Target::Dense(y), &o, g);
+        if let Some(l) = losses.as_mut().and_then(Iterator::next) {
+            *l = loss;
+        }
+        total.add(loss);
+    }
+    Ok(total.finish() / div)
 }
 
 /// The first index of the max, for greedy decoding: `None` for an empty

@@ -7,7 +7,9 @@
 //! and [`blocked`](super::blocked).
 
 use super::limits;
-use crate::accum::{ExpSplit, Neumaier, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_checked, max_fast};
+use crate::accum::{
+    ExpSplit, Neumaier, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_checked, max_fast, neumaier,
+};
 use crate::exp::{exp_any, exp_neg};
 use crate::lanes::{Lanes, each, for_groups, map_groups, zip_groups, zip_map_groups, zip_map_groups_in_place};
 
@@ -102,6 +104,9 @@ pub(crate) struct Xent<'a> {
     /// `1 / denominator` of the reduction (1 for `Sum`; NaN for a `Mean`
     /// over nothing).
     pub(crate) inv_div: f32,
+    /// The denominator itself: the special rows divide by it, as the
+    /// reference does (their limits are held to it within 1 ULP).
+    pub(crate) div: f32,
     /// Whether the spread coefficients `(e / C) w_c` can be other than 0:
     /// smoothing, or a weight whose product with 0 is NaN (`inf`, NaN), as
     /// the reference multiplies it out.
@@ -347,7 +352,12 @@ fn xent_special(x: &[f32], target: Target<'_>, o: &Xent<'_>, grad: Option<&mut [
         }
     }
     if let Some(g) = grad {
-        let a = a.finish();
+        // `A` as the reference forms it: `(e / C) sum_c w_c` for class
+        // indices, the compensated sum of the coefficients for probabilities.
+        let a = match target {
+            Target::Index(_) => o.e_c * o.weights.map_or(x.len() as f32, |w| neumaier(w.iter().copied())),
+            Target::Dense(_) => a.finish(),
+        };
         for (j, (g, &v)) in g.iter_mut().zip(x).enumerate() {
             let s = coefs(j, target, o).0;
             let p = limits(v, m, k).1;
@@ -356,7 +366,7 @@ fn xent_special(x: &[f32], target: Target<'_>, o: &Xent<'_>, grad: Option<&mut [
                 Target::Index(t) => o.keep * weight(o, t) * p,
                 Target::Dense(_) => 0.0,
             };
-            *g = (one_hot + (a * p - s)) * o.inv_div;
+            *g = (one_hot + (a * p - s)) / o.div;
         }
     }
     loss.finish()

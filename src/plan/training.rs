@@ -5,7 +5,7 @@
 //! one-vector-per-step form, as everywhere.
 
 use super::{copy, crossovers, log_softmax_special, long_row, short};
-use crate::accum::{Neumaier, max_fast};
+use crate::accum::max_fast;
 use crate::lanes::Lanes;
 use crate::passes::training::{self as pass, Chunk, Target, Xent};
 use crate::passes::{blocked, three_pass};
@@ -222,88 +222,33 @@ pub(crate) fn logsumexp_rows_scaled<L: Lanes<Elem = f32>, const K: usize>(
 
 // --------------------------------------------------------- cross-entropy
 
-/// The targets of a cross-entropy call.
-#[derive(Clone, Copy)]
-pub(crate) enum Targets<'a> {
-    /// Class-index labels: the class of row `n`, `None` for an ignored row
-    /// (labels validated).
-    Index(&'a dyn Fn(usize) -> Option<usize>),
-    /// Probability targets, laid out as the logits.
-    Dense(&'a [f32]),
-}
-
-/// PyTorch's cross-entropy over the rows of `classes` logits (arguments
-/// validated): each row's loss into `losses`, its gradient (times
-/// `o.inv_div`) into `grad`; returns the compensated sum of the losses.
-/// The row pass is chosen once per call: weights or not, dense or not,
-/// a spread coefficient (smoothing, probabilities) or only the one-hot one.
+/// PyTorch's cross-entropy of one validated row (loss; gradient times
+/// `o.inv_div` into `grad`). The row pass is instantiated for weights or
+/// none, class index or probabilities, and a spread coefficient
+/// (smoothing, probabilities) or only the one-hot one.
 #[inline(always)]
-pub(crate) fn cross_entropy_rows<L: Lanes<Elem = f32>, const K: usize>(
-    logits: &[f32],
-    classes: usize,
-    targets: Targets<'_>,
+pub(crate) fn xent_row<L: Lanes<Elem = f32>, const K: usize>(
+    x: &[f32],
+    target: Target<'_>,
     o: &Xent<'_>,
-    losses: Option<&mut [f32]>,
     grad: Option<&mut [f32]>,
 ) -> f32 {
-    if short::<L, K>(classes) {
-        return cross_entropy_rows::<L, 1>(logits, classes, targets, o, losses, grad);
+    if short::<L, K>(x.len()) {
+        return xent_row::<L, 1>(x, target, o, grad);
     }
-    let w = o.weights.is_some();
-    let spread = o.spread;
     macro_rules! go {
         ($w:expr, $dense:expr, $spread:expr) => {
-            rows_loop::<L, K, $w, $dense, $spread>(logits, classes, targets, o, losses, grad)
+            pass::xent_row::<L, K, $w, $dense, $spread>(x, target, o, grad)
         };
     }
-    match (targets, w, spread) {
-        (Targets::Dense(_), true, _) => go!(true, true, true),
-        (Targets::Dense(_), false, _) => go!(false, true, true),
-        (Targets::Index(_), true, true) => go!(true, false, true),
-        (Targets::Index(_), true, false) => go!(true, false, false),
-        (Targets::Index(_), false, true) => go!(false, false, true),
-        (Targets::Index(_), false, false) => go!(false, false, false),
+    match (target, o.weights.is_some(), o.spread) {
+        (Target::Dense(_), true, _) => go!(true, true, true),
+        (Target::Dense(_), false, _) => go!(false, true, true),
+        (Target::Index(_), true, true) => go!(true, false, true),
+        (Target::Index(_), true, false) => go!(true, false, false),
+        (Target::Index(_), false, true) => go!(false, false, true),
+        (Target::Index(_), false, false) => go!(false, false, false),
     }
-}
-
-#[inline(always)]
-fn rows_loop<L: Lanes<Elem = f32>, const K: usize, const W: bool, const DENSE: bool, const SPREAD: bool>(
-    logits: &[f32],
-    classes: usize,
-    targets: Targets<'_>,
-    o: &Xent<'_>,
-    losses: Option<&mut [f32]>,
-    grad: Option<&mut [f32]>,
-) -> f32 {
-    let mut total = Neumaier::new();
-    let mut losses = losses.map(|l| l.iter_mut());
-    let mut grads = grad.map(|g| g.chunks_exact_mut(classes));
-    let mut ys = match targets {
-        Targets::Dense(y) => Some(y.chunks_exact(classes)),
-        Targets::Index(_) => None,
-    };
-    for (n, x) in logits.chunks_exact(classes).enumerate() {
-        let g = grads.as_mut().and_then(Iterator::next);
-        let target = match (targets, ys.as_mut()) {
-            (Targets::Index(class), _) => class(n).map(Target::Index),
-            (Targets::Dense(_), Some(ys)) => Some(Target::Dense(ys.next().unwrap_or(&[]))),
-            (Targets::Dense(_), None) => None,
-        };
-        let loss = match target {
-            Some(t) => pass::xent_row::<L, K, W, DENSE, SPREAD>(x, t, o, g),
-            None => {
-                if let Some(g) = g {
-                    g.fill(0.0);
-                }
-                0.0
-            }
-        };
-        if let Some(l) = losses.as_mut().and_then(Iterator::next) {
-            *l = loss;
-        }
-        total.add(loss);
-    }
-    total.finish()
 }
 
 // ------------------------------------------------- streaming and argmax

@@ -972,7 +972,11 @@ pub fn check_xent<K: Training, L: Label>(
                 Some((_, gtol)) => gtol.iter().map(|t| 2.0 * t / d.abs()).collect(),
                 None => vec![0.0; classes],
             };
-            if !close(losses[r], lr[r], 1, lt) || (0..classes).any(|j| !close(g[j], gw[j], 1, gt[j])) {
+            // A Mean's gradient is divided by the denominator each
+            // implementation sums on its own (compensated, each within 1 ULP
+            // of exact): 3 ULP between them on the special rows.
+            let g_ulps = if o.reduction == Reduction::Mean { 3 } else { 1 };
+            if !close(losses[r], lr[r], 1, lt) || (0..classes).any(|j| !close(g[j], gw[j], g_ulps, gt[j])) {
                 return fail(
                     what,
                     logits,
