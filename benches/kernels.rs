@@ -214,6 +214,24 @@ fn bench_logsumexp(c: &mut C) {
     g.finish();
 }
 
+/// The temperature-scaled softmax beside the unscaled one (issue 12: within
+/// 5%): one multiply per element more, the same structures.
+fn bench_softmax_scaled(c: &mut C) {
+    let mut g = c.benchmark_group("softmax_scaled");
+    for n in [100, 4096, 65536] {
+        let x = logits(n, 4);
+        let mut out = Apart::new(&x);
+        setup(&mut g, n);
+        g.bench_function(BenchmarkId::new("softmax", n), |b| {
+            b.iter(|| softmax_simd::softmax(black_box(&x), out.get()).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("softmax_scaled", n), |b| {
+            b.iter(|| softmax_simd::softmax_scaled(black_box(&x), black_box(0.7), out.get()).unwrap())
+        });
+    }
+    g.finish();
+}
+
 fn bench_softmax(c: &mut C) {
     let mut g = c.benchmark_group("softmax");
     for n in LENGTHS {
@@ -429,6 +447,7 @@ criterion_group! {
         bench_max,
         bench_logsumexp,
         bench_softmax,
+        bench_softmax_scaled,
         bench_softmax_in_place,
         bench_log_softmax,
         bench_xent,

@@ -2,12 +2,13 @@
 //! `LogSumExp` state, the states are merged (in any order), and each thread
 //! then writes its chunk's softmax relative to the whole row.
 //!
-//! Uses `softmax_simd::reference::LogSumExp` (the scalar reference) until the
-//! SIMD `softmax_simd::LogSumExp` lands; the calls are the same.
+//! Uses the SIMD `softmax_simd::LogSumExp` (the scalar twin,
+//! `softmax_simd::reference::LogSumExp`, takes the same calls) and checks
+//! the merged result against the whole-row kernel and the reference.
 //!
 //! `cargo run --release --example streaming_threads`
 
-use softmax_simd::reference::{self, LogSumExp};
+use softmax_simd::{LogSumExp, reference};
 
 fn main() {
     let n: usize = 1 << 20;
@@ -46,9 +47,11 @@ fn main() {
         }
     });
 
-    let single = reference::logsumexp(&row);
+    let single = softmax_simd::logsumexp(&row);
+    let oracle = reference::logsumexp(&row);
     let total: f64 = p.iter().map(|&v| f64::from(v)).sum();
-    println!("logsumexp: {threads} threads {lse}, one pass {single}; softmax sums to {total}");
+    println!("logsumexp: {threads} threads {lse}, one pass {single}, reference {oracle}; softmax sums to {total}");
     assert!((lse - single).abs() <= 8.0 * f32::EPSILON * single.abs());
+    assert!((lse - oracle).abs() <= 8.0 * f32::EPSILON * oracle.abs());
     assert!((total - 1.0).abs() < 1e-5);
 }

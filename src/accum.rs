@@ -92,27 +92,55 @@ fn sum_lanes_compensated<L: Lanes<Elem = f32>>(t: L, c: L) -> f32 {
 /// running sum overflow, to the infinity of its sign.
 #[inline]
 pub(crate) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
-    let mut sum = 0.0f32;
-    let mut comp = 0.0f32;
-    let mut non_finite: Option<f32> = None;
+    let mut acc = Neumaier::new();
     for v in values {
-        if !v.is_finite() {
-            non_finite = Some(non_finite.map_or(v, |w| w + v));
-            continue;
-        }
-        let t = sum + v;
-        if libm::fabsf(sum) >= libm::fabsf(v) {
-            comp += (sum - t) + v;
-        } else {
-            comp += (v - t) + sum;
-        }
-        sum = t;
+        acc.add(v);
     }
-    match non_finite {
-        Some(w) => w,
-        // An overflowed running sum stays infinite; its `comp` is inf - inf.
-        None if !sum.is_finite() => sum,
-        None => sum + comp,
+    acc.finish()
+}
+
+/// [`neumaier`] as an accumulator, for loops that cannot hand it an
+/// iterator (a closure would leave the dispatch wrapper's target features).
+#[derive(Clone, Copy)]
+pub(crate) struct Neumaier {
+    sum: f32,
+    comp: f32,
+    non_finite: Option<f32>,
+}
+
+impl Neumaier {
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Neumaier {
+            sum: 0.0,
+            comp: 0.0,
+            non_finite: None,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn add(&mut self, v: f32) {
+        if !v.is_finite() {
+            self.non_finite = Some(self.non_finite.map_or(v, |w| w + v));
+            return;
+        }
+        let t = self.sum + v;
+        if libm::fabsf(self.sum) >= libm::fabsf(v) {
+            self.comp += (self.sum - t) + v;
+        } else {
+            self.comp += (v - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    #[inline]
+    pub(crate) fn finish(self) -> f32 {
+        match self.non_finite {
+            Some(w) => w,
+            // An overflowed running sum stays infinite; its `comp` is inf - inf.
+            None if !self.sum.is_finite() => self.sum,
+            None => self.sum + self.comp,
+        }
     }
 }
 
@@ -263,12 +291,26 @@ impl<L: Lanes<Elem = f32>, const K: usize> ExpSplit<L, K> {
     }
 }
 
-/// [`ExpSplit`]'s parts of `S` for a row and its finite max `m`.
+/// `d`, times `bv` (every lane `beta`) when `SCALED`: the exponent
+/// `beta * (x_i - m)` of the temperature-scaled kernels, rounded after the
+/// subtraction. The unscaled kernels instantiate `SCALED = false`, so they
+/// pay no multiply (and stay bit for bit what they were).
 #[inline(always)]
-pub(crate) fn exp_sum_split<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], m: f32) -> (f32, f32) {
-    let mv = L::splat(m);
+pub(crate) fn scale<L: Lanes<Elem = f32>, const SCALED: bool>(d: L, bv: L) -> L {
+    if SCALED { d * bv } else { d }
+}
+
+/// [`ExpSplit`]'s parts of `S` for a row and its finite max `m`, of the
+/// exponents `beta * (x_i - m)` (`beta` read only when `SCALED`).
+#[inline(always)]
+pub(crate) fn exp_sum_split_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &[f32],
+    m: f32,
+    beta: f32,
+) -> (f32, f32) {
+    let (mv, bv) = (L::splat(m), L::splat(beta));
     let mut split = ExpSplit::<L, K>::new();
-    for_groups!(L, K; x, f32::NEG_INFINITY, |g| split.add(each!(g, |v| v - mv)));
+    for_groups!(L, K; x, f32::NEG_INFINITY, |g| split.add(each!(g, |v| scale::<L, SCALED>(v - mv, bv))));
     split.finish()
 }
 
@@ -286,7 +328,7 @@ pub(crate) fn exp_sum_floor<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], m: 
     fold_add(acc).reduce_add()
 }
 
-/// `log1p(S - 1)` from [`exp_sum_split`]'s parts: the `log(S)` of a row.
+/// `log1p(S - 1)` from [`exp_sum_split_scaled`]'s parts: the `log(S)` of a row.
 #[inline]
 pub(crate) fn log_normaliser(small: f32, ties: f32) -> f32 {
     libm::log1pf(small + (ties - 1.0))

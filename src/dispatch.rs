@@ -303,6 +303,52 @@ entries! {
     fn logsumexp_one_pass(x: &[f32]) -> f32 = plan::forced::logsumexp_one_pass;
     /// The exp-sum compute floor.
     fn exp_sum_floor(x: &[f32], m: f32) -> f32 = plan::forced::exp_sum_floor;
+    /// `softmax(beta * x)`.
+    fn softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) = plan::training::softmax_scaled;
+    /// `softmax(beta * x)` in place.
+    fn softmax_scaled_in_place(x: &mut [f32], beta: f32) = plan::training::softmax_scaled_in_place;
+    /// `log_softmax(beta * x)`.
+    fn log_softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) = plan::training::log_softmax_scaled;
+    /// `log_softmax(beta * x)` in place.
+    fn log_softmax_scaled_in_place(x: &mut [f32], beta: f32) = plan::training::log_softmax_scaled_in_place;
+    /// `logsumexp(beta * x)`.
+    fn logsumexp_scaled(x: &[f32], beta: f32) -> f32 = plan::training::logsumexp_scaled;
+    /// Row-batched `softmax(beta * x)`.
+    fn softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) = plan::training::softmax_rows_scaled;
+    /// Row-batched `softmax(beta * x)` in place.
+    fn softmax_rows_scaled_in_place(x: &mut [f32], classes: usize, beta: f32) = plan::training::softmax_rows_scaled_in_place;
+    /// Row-batched `log_softmax(beta * x)`.
+    fn log_softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) = plan::training::log_softmax_rows_scaled;
+    /// Row-batched `log_softmax(beta * x)` in place.
+    fn log_softmax_rows_scaled_in_place(x: &mut [f32], classes: usize, beta: f32) = plan::training::log_softmax_rows_scaled_in_place;
+    /// Row-batched `logsumexp(beta * x)`.
+    fn logsumexp_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) = plan::training::logsumexp_rows_scaled;
+    /// `softmax`'s backward pass.
+    fn softmax_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) = plan::training::softmax_backward;
+    /// `softmax`'s backward pass over `dy`.
+    fn softmax_backward_in_place(y: &[f32], dy: &mut [f32]) = plan::training::softmax_backward_in_place;
+    /// Row-batched `softmax` backward pass.
+    fn softmax_backward_rows(y: &[f32], dy: &[f32], classes: usize, dx: &mut [f32]) = plan::training::softmax_backward_rows;
+    /// Row-batched `softmax` backward pass over `dy`.
+    fn softmax_backward_rows_in_place(y: &[f32], dy: &mut [f32], classes: usize) = plan::training::softmax_backward_rows_in_place;
+    /// `log_softmax`'s backward pass.
+    fn log_softmax_backward(z: &[f32], dz: &[f32], dx: &mut [f32]) = plan::training::log_softmax_backward;
+    /// `log_softmax`'s backward pass over `dz`.
+    fn log_softmax_backward_in_place(z: &[f32], dz: &mut [f32]) = plan::training::log_softmax_backward_in_place;
+    /// Row-batched `log_softmax` backward pass.
+    fn log_softmax_backward_rows(z: &[f32], dz: &[f32], classes: usize, dx: &mut [f32]) = plan::training::log_softmax_backward_rows;
+    /// Row-batched `log_softmax` backward pass over `dz`.
+    fn log_softmax_backward_rows_in_place(z: &[f32], dz: &mut [f32], classes: usize) = plan::training::log_softmax_backward_rows_in_place;
+    /// PyTorch's cross-entropy of one row.
+    fn xent_row(x: &[f32], target: crate::passes::training::Target<'_>, o: &crate::passes::training::Xent<'_>, grad: Option<&mut [f32]>) -> f32 = plan::training::xent_row;
+    /// A streamed chunk's summary.
+    fn lse_chunk(x: &[f32]) -> crate::passes::training::Chunk = plan::training::chunk;
+    /// A chunk's softmax relative to the whole row.
+    fn softmax_chunk(x: &[f32], out: &mut [f32], m: f32, r: f32) = plan::training::softmax_chunk;
+    /// A chunk's log-softmax relative to the whole row.
+    fn log_softmax_chunk(x: &[f32], out: &mut [f32], m: f32, l: f32) = plan::training::log_softmax_chunk;
+    /// The first index of the max.
+    fn argmax(x: &[f32]) -> Option<usize> = plan::training::argmax;
 }
 
 #[cfg(test)]

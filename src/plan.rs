@@ -16,6 +16,8 @@ use crate::lanes::{Lanes, each, map_groups};
 use crate::passes::{blocked, copy, dense_loss, log_softmax_special, three_pass};
 use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
+pub(crate) mod training;
+
 /// Where the long-row structures take over, for one backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Crossovers {

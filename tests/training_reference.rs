@@ -1199,27 +1199,42 @@ macro_rules! training_suite {
 
 training_suite!(reference, Ref);
 
-/// The reference's scaled forms with `beta = 1` are its unscaled forms, bit
-/// for bit (`1 * d == d`): one code path, two names.
-#[test]
-fn reference_beta_one_is_unscaled() {
-    use softmax_simd::reference as r;
-    qc().quickcheck(
-        (|row: Row| {
-            let x = &row.x;
-            let (mut a, mut b) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-            r::softmax_scaled(x, 1.0, &mut a).unwrap();
-            r::softmax(x, &mut b).unwrap();
-            let (mut c, mut d) = (vec![0.0; x.len()], vec![0.0; x.len()]);
-            r::log_softmax_scaled(x, 1.0, &mut c).unwrap();
-            r::log_softmax(x, &mut d).unwrap();
-            let bits = |p: &[f32], q: &[f32]| {
-                p.iter()
-                    .zip(q)
-                    .all(|(u, v)| u.to_bits() == v.to_bits() || u.is_nan() && v.is_nan())
-            };
-            let l = (r::logsumexp_scaled(x, 1.0).unwrap(), r::logsumexp(x));
-            TestResult::from_bool(bits(&a, &b) && bits(&c, &d) && bits(&[l.0], &[l.1]))
-        }) as fn(Row) -> TestResult,
-    );
+// The SIMD kernels at the crate root, on the backend and structure this
+// build runs (CI forces each through `--cfg softmax_simd_backend` and
+// `--cfg softmax_simd_structure`); their checks also hold them to the
+// reference.
+training_impl!(Simd, softmax_simd, false);
+training_suite!(simd, Simd);
+
+/// `$k`'s scaled forms with `beta = 1` are its unscaled forms, bit for bit
+/// (`1 * d == d`): the reference has one code path for both; the SIMD
+/// kernels instantiate the same passes with and without the multiply.
+macro_rules! beta_one_is_unscaled {
+    ($name:ident, $k:path) => {
+        #[test]
+        fn $name() {
+            use $k as r;
+            qc().quickcheck(
+                (|row: Row| {
+                    let x = &row.x;
+                    let (mut a, mut b) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+                    r::softmax_scaled(x, 1.0, &mut a).unwrap();
+                    r::softmax(x, &mut b).unwrap();
+                    let (mut c, mut d) = (vec![0.0; x.len()], vec![0.0; x.len()]);
+                    r::log_softmax_scaled(x, 1.0, &mut c).unwrap();
+                    r::log_softmax(x, &mut d).unwrap();
+                    let bits = |p: &[f32], q: &[f32]| {
+                        p.iter()
+                            .zip(q)
+                            .all(|(u, v)| u.to_bits() == v.to_bits() || u.is_nan() && v.is_nan())
+                    };
+                    let l = (r::logsumexp_scaled(x, 1.0).unwrap(), r::logsumexp(x));
+                    TestResult::from_bool(bits(&a, &b) && bits(&c, &d) && bits(&[l.0], &[l.1]))
+                }) as fn(Row) -> TestResult,
+            );
+        }
+    };
 }
+
+beta_one_is_unscaled!(reference_beta_one_is_unscaled, softmax_simd::reference);
+beta_one_is_unscaled!(simd_beta_one_is_unscaled, softmax_simd);

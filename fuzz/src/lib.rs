@@ -550,3 +550,22 @@ impl<T> On<T> {
         &self.input
     }
 }
+
+/// The shared checker of the older targets and the training suite's
+/// checkers (tests/common/: the f64 oracle, the bounds, the special values
+/// and the `Err` contract of issue 12's API), for the `scaled`,
+/// `backward`, `xent_options` and `streaming` targets.
+#[path = "../../tests/common/check.rs"]
+pub mod check;
+#[macro_use]
+#[path = "../../tests/common/check_training.rs"]
+pub mod check_training;
+#[path = "../../tests/common/f64ref.rs"]
+pub mod f64ref;
+
+/// The SIMD kernels as the training checkers' `Training` implementation.
+pub mod training {
+    use crate::check_training::Training;
+
+    training_impl!(Simd, softmax_simd, false);
+}

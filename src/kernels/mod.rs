@@ -3,15 +3,31 @@
 //! kernels; this file the element-wise and reduction ones, the backend's
 //! name and the hidden hooks of the test suite.
 
+mod backward;
+mod cross_entropy;
 mod rows;
+mod scaled;
 mod softmax;
+mod streaming;
 mod xent;
+
+pub use backward::{
+    log_softmax_backward, log_softmax_backward_in_place, log_softmax_backward_rows, log_softmax_backward_rows_in_place,
+    softmax_backward, softmax_backward_in_place, softmax_backward_rows, softmax_backward_rows_in_place,
+};
+pub use cross_entropy::{argmax, cross_entropy_rows, cross_entropy_rows_dense};
 
 pub use rows::{
     log_softmax_rows, log_softmax_rows_in_place, logsumexp_rows, softmax_cross_entropy_with_logits_rows, softmax_rows,
     softmax_rows_in_place, sparse_softmax_cross_entropy_with_logits_rows,
 };
+pub use scaled::{
+    log_softmax_rows_scaled, log_softmax_rows_scaled_in_place, log_softmax_scaled, log_softmax_scaled_in_place,
+    logsumexp_rows_scaled, logsumexp_scaled, softmax_rows_scaled, softmax_rows_scaled_in_place, softmax_scaled,
+    softmax_scaled_in_place,
+};
 pub use softmax::{log_softmax, log_softmax_in_place, softmax, softmax_in_place};
+pub use streaming::LogSumExp;
 pub use xent::{softmax_cross_entropy_with_logits, sparse_softmax_cross_entropy_with_logits};
 
 use crate::Error;

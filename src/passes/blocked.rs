@@ -24,7 +24,7 @@
 //! segments before the last (all below the final max) enter `S - 1` as
 //! small terms, so `logsumexp([0, -20])` is still `2.0611537e-9`.
 
-use crate::accum::{ExpSplit, Sum, has_nan, max_fast};
+use crate::accum::{ExpSplit, Sum, has_nan, max_fast, scale as by};
 use crate::exp::exp_neg;
 use crate::lanes::{Lanes, each, for_groups, map_groups, map_groups_in_place, zip_groups};
 
@@ -75,6 +75,8 @@ struct Online<L: Lanes, const K: usize> {
     sum: Sum<L, K>,
     /// Set once the reference is the row's max: no segment follows.
     last: bool,
+    /// The temperature factor of the exponents (1 unscaled).
+    beta: f64,
 }
 
 /// What a block's max asks of the online state.
@@ -89,7 +91,7 @@ enum Step<L> {
 
 impl<L: Lanes<Elem = f32>, const K: usize> Online<L, K> {
     #[inline(always)]
-    fn new() -> Self {
+    fn new(beta: f32) -> Self {
         Online {
             done: [NO_SEGMENT; SEGMENTS],
             closed: 0,
@@ -97,6 +99,7 @@ impl<L: Lanes<Elem = f32>, const K: usize> Online<L, K> {
             r: f32::NEG_INFINITY,
             sum: Sum::new(),
             last: false,
+            beta: beta as f64,
         }
     }
 
@@ -158,23 +161,24 @@ impl<L: Lanes<Elem = f32>, const K: usize> Online<L, K> {
         }
         let m = self.r;
         let segs = self.done.get(..n).unwrap_or(&[]);
-        let s = segs.iter().map(|g| weighted(g.sum, g.r, m)).sum();
+        let beta = self.beta;
+        let s = segs.iter().map(|g| weighted(g.sum, g.r, m, beta)).sum();
         (segs, m, s)
     }
 }
 
-/// `sum * exp(r - m)` in f64; 0 for an empty (`-inf`) segment.
+/// `sum * exp(beta * (r - m))` in f64; 0 for an empty (`-inf`) segment.
 #[inline]
-fn weighted(sum: f32, r: f32, m: f32) -> f64 {
+fn weighted(sum: f32, r: f32, m: f32, beta: f64) -> f64 {
     if r == f32::NEG_INFINITY {
         return 0.0;
     }
-    sum as f64 * libm::exp(r as f64 - m as f64)
+    sum as f64 * libm::exp(beta * (r as f64 - m as f64))
 }
 
-/// The last pass: each segment's values times `exp(r_seg - M) / S`.
+/// The last pass: each segment's values times `exp(beta (r_seg - M)) / S`.
 #[inline(always)]
-fn scale_segments<L: Lanes<Elem = f32>, const K: usize>(out: &mut [f32], segs: &[Segment], m: f32, s: f64) {
+fn scale_segments<L: Lanes<Elem = f32>, const K: usize>(out: &mut [f32], segs: &[Segment], m: f32, s: f64, beta: f64) {
     for (i, g) in segs.iter().enumerate() {
         let end = segs.get(i + 1).map_or(out.len(), |n| n.start);
         let f = if g.r == m {
@@ -182,7 +186,7 @@ fn scale_segments<L: Lanes<Elem = f32>, const K: usize>(out: &mut [f32], segs: &
         } else if g.r == f32::NEG_INFINITY {
             0.0
         } else {
-            (libm::exp(g.r as f64 - m as f64) / s) as f32
+            (libm::exp(beta * (g.r as f64 - m as f64)) / s) as f32
         };
         if let Some(part) = out.get_mut(g.start..end) {
             let fv = L::splat(f);
@@ -215,13 +219,24 @@ fn special_value(v: f32, nan: bool, k: usize) -> f32 {
 /// Blocked online softmax, out of place (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
-    let mut st = Online::<L, K>::new();
+    softmax_scaled::<L, K, false>(x, 1.0, out);
+}
+
+/// Blocked online softmax of `beta * x` (`beta` read only when `SCALED`).
+#[inline(always)]
+pub(crate) fn softmax_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &[f32],
+    beta: f32,
+    out: &mut [f32],
+) {
+    let bv = L::splat(beta);
+    let mut st = Online::<L, K>::new(beta);
     let mut pos = 0;
     for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
         let rest = x.get(pos..).unwrap_or(&[]);
         match st.enter(pos, xb.len(), rest) {
             Step::Store(rv) => map_groups!(L, K; xb, ob, f32::NEG_INFINITY, |g| {
-                let e = each!(g, |v| exp_neg(v - rv));
+                let e = each!(g, |v| exp_neg(by::<L, SCALED>(v - rv, bv)));
                 st.sum.add(e);
                 e
             }),
@@ -244,7 +259,17 @@ pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut
 /// Blocked online softmax in place.
 #[inline(always)]
 pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32]) {
-    let mut st = Online::<L, K>::new();
+    softmax_scaled_in_place::<L, K, false>(x, 1.0);
+}
+
+/// [`softmax_scaled`] in place.
+#[inline(always)]
+pub(crate) fn softmax_scaled_in_place<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &mut [f32],
+    beta: f32,
+) {
+    let bv = L::splat(beta);
+    let mut st = Online::<L, K>::new(beta);
     let mut pos = 0;
     let n = x.len();
     while pos < n {
@@ -254,7 +279,7 @@ pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f3
             Step::Store(rv) => {
                 if let Some(b) = rest.get_mut(..len) {
                     map_groups_in_place!(L, K; b, f32::NEG_INFINITY, |g| {
-                        let e = each!(g, |v| exp_neg(v - rv));
+                        let e = each!(g, |v| exp_neg(by::<L, SCALED>(v - rv, bv)));
                         st.sum.add(e);
                         e
                     });
@@ -284,6 +309,7 @@ pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f3
 /// rows found only now (a NaN that `fast_max` passed over, or all `-inf`).
 #[inline(always)]
 fn finish<L: Lanes<Elem = f32>, const K: usize>(st: &mut Online<L, K>, out: &mut [f32]) {
+    let beta = st.beta;
     let (segs, m, s) = st.finish();
     if m == f32::NEG_INFINITY {
         // Empty or all -inf (a masked row): zeros are already written.
@@ -293,7 +319,7 @@ fn finish<L: Lanes<Elem = f32>, const K: usize>(st: &mut Online<L, K>, out: &mut
         out.fill(f32::NAN);
         return;
     }
-    scale_segments::<L, K>(out, segs, m, s);
+    scale_segments::<L, K>(out, segs, m, s, beta);
 }
 
 /// What one blocked pass over a finite row yields: `m = max(x)`,
@@ -316,6 +342,19 @@ pub(crate) struct OnePass {
 /// `Y (r_old - r)`; elements equal to `r` are counted, not exponentiated.
 #[inline(always)]
 pub(crate) fn one_pass<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], labels: Option<&[f32]>) -> Option<OnePass> {
+    one_pass_scaled::<L, K, false>(x, labels, 1.0)
+}
+
+/// [`one_pass`] with the exponents `beta * (x_i - r)` (`beta` read only
+/// when `SCALED`; the label sums stay unscaled): `l` is then the
+/// `log1p(S - 1)` of `beta * x`, `m` still the max of `x`.
+#[inline(always)]
+pub(crate) fn one_pass_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &[f32],
+    labels: Option<&[f32]>,
+    beta: f32,
+) -> Option<OnePass> {
+    let bv = L::splat(beta);
     let mut r = f32::NEG_INFINITY;
     let mut rv = L::splat(r);
     // Closed segments, relative to `r`: their exp-sum (all terms below
@@ -335,7 +374,7 @@ pub(crate) fn one_pass<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], labels: 
                 let (small, ties) = core::mem::replace(&mut split, ExpSplit::new()).finish();
                 let seg = small as f64 + ties as f64;
                 let shift = r as f64 - mb as f64;
-                older = (older + seg) * libm::exp(shift);
+                older = (older + seg) * libm::exp(beta as f64 * shift);
                 y_older += core::mem::replace(&mut ysum, Sum::new()).finish() as f64;
                 yd_older += core::mem::replace(&mut yd, Sum::new()).finish() as f64 + y_older * shift;
             }
@@ -343,9 +382,9 @@ pub(crate) fn one_pass<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], labels: 
             rv = L::splat(r);
         }
         match yb {
-            None => for_groups!(L, K; xb, f32::NEG_INFINITY, |g| split.add(each!(g, |v| v - rv))),
+            None => for_groups!(L, K; xb, f32::NEG_INFINITY, |g| split.add(each!(g, |v| by::<L, SCALED>(v - rv, bv)))),
             Some(yb) => zip_groups!(L, K; xb, f32::NEG_INFINITY, yb, 0.0, |g, y| {
-                split.add(each!(g, |v| v - rv));
+                split.add(each!(g, |v| by::<L, SCALED>(v - rv, bv)));
                 let zero = L::splat(0.0);
                 let mut yds = [zero; K];
                 for ((o, v), w) in yds.iter_mut().zip(g).zip(y) {
@@ -380,5 +419,14 @@ pub(crate) fn one_pass<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], labels: 
 /// `(m, log1p(S - 1))` from [`one_pass`] without labels.
 #[inline(always)]
 pub(crate) fn log_sum_one_pass<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> Option<(f32, f32)> {
-    one_pass::<L, K>(x, None).map(|p| (p.m, p.l))
+    log_sum_one_pass_scaled::<L, K, false>(x, 1.0)
+}
+
+/// [`log_sum_one_pass`] of `beta * x` (`m` the max of `x`).
+#[inline(always)]
+pub(crate) fn log_sum_one_pass_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &[f32],
+    beta: f32,
+) -> Option<(f32, f32)> {
+    one_pass_scaled::<L, K, SCALED>(x, None, beta).map(|p| (p.m, p.l))
 }

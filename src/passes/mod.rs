@@ -10,6 +10,7 @@
 
 pub(crate) mod blocked;
 pub(crate) mod three_pass;
+pub(crate) mod training;
 
 use crate::accum::{has_nan, neumaier};
 

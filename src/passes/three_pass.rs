@@ -5,7 +5,7 @@
 //! buffer keeps them for the gradient pass.
 
 use super::{copy, dense_loss, limits, softmax_special};
-use crate::accum::{ExpSplit, Sum, exp_sum_split, has_nan, log_normaliser, max_fast, neumaier};
+use crate::accum::{ExpSplit, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_fast, neumaier, scale as by};
 use crate::exp::exp_neg;
 use crate::lanes::{
     Lanes, each, for_groups, map_groups, map_groups_in_place, zip_groups, zip_map_groups, zip_map_groups_in_place,
@@ -25,16 +25,27 @@ fn scale<L: Lanes<Elem = f32>, const K: usize>(out: &mut [f32], s: f32) {
 /// The 3-pass reload softmax (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
+    softmax_scaled::<L, K, false>(x, 1.0, out);
+}
+
+/// The 3-pass reload softmax of `beta * x`, as `exp(beta * (x_i - m)) / S`
+/// (`beta` read only when `SCALED`; `beta > 0` keeps the special rows).
+#[inline(always)]
+pub(crate) fn softmax_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &[f32],
+    beta: f32,
+    out: &mut [f32],
+) {
     let m = max_fast::<L, K>(x);
     if !m.is_finite() {
         copy(x, out);
         softmax_special(out, m);
         return;
     }
-    let mv = L::splat(m);
+    let (mv, bv) = (L::splat(m), L::splat(beta));
     let mut s = Sum::<L, K>::new();
     map_groups!(L, K; x, out, f32::NEG_INFINITY, |g| {
-        let e = each!(g, |v| exp_neg(v - mv));
+        let e = each!(g, |v| exp_neg(by::<L, SCALED>(v - mv, bv)));
         s.add(e);
         e
     });
@@ -44,15 +55,24 @@ pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut
 /// The 3-pass reload softmax in place.
 #[inline(always)]
 pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32]) {
+    softmax_scaled_in_place::<L, K, false>(x, 1.0);
+}
+
+/// [`softmax_scaled`] in place.
+#[inline(always)]
+pub(crate) fn softmax_scaled_in_place<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &mut [f32],
+    beta: f32,
+) {
     let m = max_fast::<L, K>(x);
     if !m.is_finite() {
         softmax_special(x, m);
         return;
     }
-    let mv = L::splat(m);
+    let (mv, bv) = (L::splat(m), L::splat(beta));
     let mut s = Sum::<L, K>::new();
     map_groups_in_place!(L, K; x, f32::NEG_INFINITY, |g| {
-        let e = each!(g, |v| exp_neg(v - mv));
+        let e = each!(g, |v| exp_neg(by::<L, SCALED>(v - mv, bv)));
         s.add(e);
         e
     });
@@ -63,11 +83,21 @@ pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f3
 /// for a special row (a non-finite max, or NaN in the sum).
 #[inline(always)]
 pub(crate) fn log_sum<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> Option<(f32, f32)> {
+    log_sum_scaled::<L, K, false>(x, 1.0)
+}
+
+/// [`log_sum`] of `beta * x`: `(m, log1p(S - 1))` with `S` the sum of
+/// `exp(beta * (x_i - m))` (`m` the max of `x`, not of `beta * x`).
+#[inline(always)]
+pub(crate) fn log_sum_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &[f32],
+    beta: f32,
+) -> Option<(f32, f32)> {
     let m = max_fast::<L, K>(x);
     if !m.is_finite() {
         return None;
     }
-    let (small, ties) = exp_sum_split::<L, K>(x, m);
+    let (small, ties) = exp_sum_split_scaled::<L, K, SCALED>(x, m, beta);
     if small.is_nan() {
         return None;
     }
@@ -94,15 +124,38 @@ pub(crate) fn logsumexp_special(x: &[f32]) -> f32 {
 /// from either structure's `(m, l)`.
 #[inline(always)]
 pub(crate) fn log_softmax_apply<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32], m: f32, l: f32) {
-    let (mv, lv) = (L::splat(m), L::splat(l));
-    map_groups!(L, K; x, out, 0.0, |g| each!(g, |v| (v - mv) - lv));
+    log_softmax_apply_scaled::<L, K, false>(x, out, m, 1.0, l);
 }
 
 /// [`log_softmax_apply`] in place.
 #[inline(always)]
 pub(crate) fn log_softmax_apply_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32], m: f32, l: f32) {
-    let (mv, lv) = (L::splat(m), L::splat(l));
-    map_groups_in_place!(L, K; x, 0.0, |g| each!(g, |v| (v - mv) - lv));
+    log_softmax_apply_scaled_in_place::<L, K, false>(x, m, 1.0, l);
+}
+
+/// `out = beta * (x - m) - l` (`beta` read only when `SCALED`).
+#[inline(always)]
+pub(crate) fn log_softmax_apply_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &[f32],
+    out: &mut [f32],
+    m: f32,
+    beta: f32,
+    l: f32,
+) {
+    let (mv, bv, lv) = (L::splat(m), L::splat(beta), L::splat(l));
+    map_groups!(L, K; x, out, 0.0, |g| each!(g, |v| by::<L, SCALED>(v - mv, bv) - lv));
+}
+
+/// [`log_softmax_apply_scaled`] in place.
+#[inline(always)]
+pub(crate) fn log_softmax_apply_scaled_in_place<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    x: &mut [f32],
+    m: f32,
+    beta: f32,
+    l: f32,
+) {
+    let (mv, bv, lv) = (L::splat(m), L::splat(beta), L::splat(l));
+    map_groups_in_place!(L, K; x, 0.0, |g| each!(g, |v| by::<L, SCALED>(v - mv, bv) - lv));
 }
 
 /// Dense softmax cross-entropy of a validated, non-empty row in two passes:
