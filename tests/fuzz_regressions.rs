@@ -155,3 +155,26 @@ fn dense_xent_infinite_term_beats_overflowing_finite_terms() {
     let refr = softmax_simd::reference::softmax_cross_entropy_with_logits(&x, &y, None).unwrap();
     assert_eq!((simd, refr), (f32::NEG_INFINITY, f32::NEG_INFINITY));
 }
+
+/// xent_options fuzz finding: class weights near 0 (subnormal) make the
+/// `Mean` denominator subnormal, and `1 / div` overflowed f32 in the SIMD
+/// gradient (inf) where dividing gives a finite value.
+#[test]
+fn subnormal_mean_denominator_keeps_a_finite_gradient() {
+    use softmax_simd::{CrossEntropy, Reduction};
+    let w = [-7.0e-44f32, 1.0, 2.0];
+    let options = CrossEntropy {
+        weights: Some(&w),
+        reduction: Reduction::Mean,
+        ..Default::default()
+    };
+    let logits = [0.5f32, -1.0, 2.0];
+    let (mut ga, mut gb) = ([0.0f32; 3], [0.0f32; 3]);
+    let la = softmax_simd::cross_entropy_rows(&logits, &[0u32], 3, &options, None, Some(&mut ga)).unwrap();
+    let lb = softmax_simd::reference::cross_entropy_rows(&logits, &[0u32], 3, &options, None, Some(&mut gb)).unwrap();
+    assert_eq!(la.to_bits(), lb.to_bits(), "loss {la} vs {lb}");
+    for (i, (&a, &b)) in ga.iter().zip(&gb).enumerate() {
+        assert!(a.is_finite() && b.is_finite(), "[{i}] {a} vs {b}");
+        assert!((a - b).abs() <= 8.0 * f32::EPSILON * b.abs(), "[{i}] {a} vs {b}");
+    }
+}

@@ -13,6 +13,9 @@ fn weight(options: &CrossEntropy<'_>, c: usize) -> f32 {
     options.weights.map_or(1.0, |w| w.get(c).copied().unwrap_or(f32::NAN))
 }
 
+/// `2^64`.
+const TWO_64: f32 = 18_446_744_073_709_551_616.0;
+
 /// The row pass's options for a reduction denominator `div`.
 fn xent<'a>(options: &CrossEntropy<'a>, classes: usize, div: f32) -> Xent<'a> {
     let e = options.label_smoothing;
@@ -20,11 +23,19 @@ fn xent<'a>(options: &CrossEntropy<'a>, classes: usize, div: f32) -> Xent<'a> {
     // 0 * inf and 0 * NaN are NaN: a weight that is not finite makes the
     // spread terms count even without smoothing, as in the reference.
     let finite = options.weights.is_none_or(|w| w.iter().all(|v| v.is_finite()));
+    // A subnormal `div` (weights near 0) overflows `1 / div`: divide by
+    // `div * 2^64` instead, the gradient first multiplied by `2^64`.
+    let pre_div = if (1.0 / div).is_infinite() && div != 0.0 {
+        TWO_64
+    } else {
+        1.0
+    };
     Xent {
         weights: options.weights,
         keep: 1.0 - e,
         e_c,
-        inv_div: 1.0 / div,
+        inv_div: 1.0 / (div * pre_div),
+        pre_div,
         div,
         spread: e_c != 0.0 || !finite,
     }

@@ -104,6 +104,10 @@ pub(crate) struct Xent<'a> {
     /// `1 / denominator` of the reduction (1 for `Sum`; NaN for a `Mean`
     /// over nothing).
     pub(crate) inv_div: f32,
+    /// A power of two the gradient is multiplied by before `inv_div`: 1,
+    /// or `2^64` where `1 / div` would overflow (a subnormal
+    /// denominator), so that `g / div` is `(g * pre) * (1 / (div * pre))`.
+    pub(crate) pre_div: f32,
     /// The denominator itself: the special rows divide by it, as the
     /// reference does (their limits are held to it within 1 ULP).
     pub(crate) div: f32,
@@ -243,15 +247,16 @@ pub(crate) fn xent_row<L: Lanes<Elem = f32>, const K: usize, const W: bool, cons
     };
     // Pass 3: grad_j = ((h + A) e_j / S - coef_j) / div, the exps again.
     let s = small + ties;
-    let inv = o.inv_div;
+    let (inv, pre) = (o.inv_div, o.pre_div);
     let c1 = L::splat((h + a) / s);
     let iv = L::splat(inv);
+    let pv = L::splat(pre);
     zip3_groups!(L, K; x, f32::NEG_INFINITY, w, w_pad, y, 0.0, Some(&mut *g), |gx, wg, yg| {
         let mut out = [zero; K];
         for ((out, (v, wv)), yv) in out.iter_mut().zip(gx.into_iter().zip(wg)).zip(yg) {
             let e = exp_neg(v - mv);
             let c = if SPREAD { coef!(wv, yv) } else { zero };
-            *out = (c1 * e - c) * iv;
+            *out = ((c1 * e - c) * pv) * iv;
         }
         out
     });
@@ -271,7 +276,7 @@ pub(crate) fn xent_row<L: Lanes<Elem = f32>, const K: usize, const W: bool, cons
         } else {
             0.0
         };
-        *gt = (h * p_t_minus_1 + (a * p_t - c_t)) * inv;
+        *gt = ((h * p_t_minus_1 + (a * p_t - c_t)) * pre) * inv;
     }
     loss
 }
