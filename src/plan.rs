@@ -37,8 +37,9 @@ pub(crate) struct Crossovers {
 ///   faster at 2^21 (the row and its output no longer fit the L3 beside
 ///   each other); in place the 3-pass form wins up to 2^22; the two-pass
 ///   log-sum is 3-9% faster up to 2^21, the one-pass 17% faster at 2^22.
-/// - AVX-512 and the portable lanes keep the same points: memory traffic,
-///   not the lane width, decides them (docs/speed.md, "Crossovers").
+/// - AVX-512 and the portable lanes use the same points, not measured for
+///   them yet: beyond the caches memory traffic, not the lane width,
+///   decides the crossovers, but the points may move with the backend.
 #[inline(always)]
 pub(crate) const fn crossovers<L: Lanes>() -> Crossovers {
     let _ = L::LANES;
