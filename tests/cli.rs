@@ -9,6 +9,9 @@
 //! that builds no examples (`cargo test --test cli`) after the example
 //! changed finds no fresh binary and says how to build it.
 
+// WASI can neither start a process nor name the running binary.
+#![cfg(not(target_family = "wasm"))]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
