@@ -63,9 +63,9 @@ impl Case {
     }
 }
 
-fn goldens(file: &str) -> Vec<Case> {
-    let path = format!("{}/tests/data/training/{file}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap();
+/// The cases of one golden file, compiled in (so the tests need no file
+/// system: wasm32-wasip1 and qemu runs included).
+fn goldens(text: &str) -> Vec<Case> {
     let mut cases = Vec::new();
     let mut cur: Option<HashMap<String, Vec<Vec<String>>>> = None;
     let mut declared = 0;
@@ -83,7 +83,7 @@ fn goldens(file: &str) -> Vec<Case> {
             }
         }
     }
-    assert_eq!(cases.len(), declared, "{path}");
+    assert_eq!(cases.len(), declared, "a golden file declares {declared} cases");
     assert!(declared > 0);
     cases
 }
@@ -519,7 +519,7 @@ macro_rules! training_suite {
             #[test]
             fn golden_cross_entropy() {
                 let mut worst: [Worst; 3] = Default::default();
-                for c in goldens("cross_entropy.txt") {
+                for c in goldens(include_str!("data/training/cross_entropy.txt")) {
                     golden_xent::<K>(&c, &mut worst);
                 }
                 worst[0].report("cross-entropy per-row losses vs PyTorch");
@@ -530,7 +530,7 @@ macro_rules! training_suite {
             #[test]
             fn golden_backward() {
                 let mut worst = Worst::default();
-                for c in goldens("backward.txt") {
+                for c in goldens(include_str!("data/training/backward.txt")) {
                     let (y, dy, dx) = (c.f32s("y"), c.f32s("dy"), c.f64s("dx"));
                     let mut got = vec![0.0; y.len()];
                     let softmax = c.one("op") == "softmax";
@@ -562,7 +562,7 @@ macro_rules! training_suite {
             #[test]
             fn golden_scaled() {
                 let mut worst: [Worst; 3] = Default::default();
-                for c in goldens("scaled.txt") {
+                for c in goldens(include_str!("data/training/scaled.txt")) {
                     let x = c.f32s("x");
                     let beta: f32 = c.one("beta").parse().unwrap();
                     let n = x.len();
