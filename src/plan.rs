@@ -245,6 +245,11 @@ pub(crate) fn sparse_row<L: Lanes<Elem = f32>, const K: usize>(
 /// `softmax` of each row of `classes` values (`classes > 0`, lengths checked).
 #[inline(always)]
 pub(crate) fn softmax_rows<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], classes: usize, out: &mut [f32]) {
+    // Checked by the caller; said again so no `chunks_exact(0)` panic
+    // path survives in the wrapper, which is compiled apart from it.
+    if classes == 0 {
+        return;
+    }
     for (xr, or) in x.chunks_exact(classes).zip(out.chunks_exact_mut(classes)) {
         softmax::<L, K>(xr, or);
     }
@@ -253,6 +258,11 @@ pub(crate) fn softmax_rows<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], clas
 /// `softmax_in_place` on each row.
 #[inline(always)]
 pub(crate) fn softmax_rows_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32], classes: usize) {
+    // Checked by the caller; said again so no `chunks_exact(0)` panic
+    // path survives in the wrapper, which is compiled apart from it.
+    if classes == 0 {
+        return;
+    }
     for row in x.chunks_exact_mut(classes) {
         softmax_in_place::<L, K>(row);
     }
@@ -261,6 +271,11 @@ pub(crate) fn softmax_rows_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mu
 /// `log_softmax` of each row.
 #[inline(always)]
 pub(crate) fn log_softmax_rows<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], classes: usize, out: &mut [f32]) {
+    // Checked by the caller; said again so no `chunks_exact(0)` panic
+    // path survives in the wrapper, which is compiled apart from it.
+    if classes == 0 {
+        return;
+    }
     for (xr, or) in x.chunks_exact(classes).zip(out.chunks_exact_mut(classes)) {
         log_softmax::<L, K>(xr, or);
     }
@@ -269,6 +284,11 @@ pub(crate) fn log_softmax_rows<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], 
 /// `log_softmax_in_place` on each row.
 #[inline(always)]
 pub(crate) fn log_softmax_rows_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32], classes: usize) {
+    // Checked by the caller; said again so no `chunks_exact(0)` panic
+    // path survives in the wrapper, which is compiled apart from it.
+    if classes == 0 {
+        return;
+    }
     for row in x.chunks_exact_mut(classes) {
         log_softmax_in_place::<L, K>(row);
     }
@@ -277,6 +297,11 @@ pub(crate) fn log_softmax_rows_in_place<L: Lanes<Elem = f32>, const K: usize>(x:
 /// `logsumexp` of each row into `out` (one value per row).
 #[inline(always)]
 pub(crate) fn logsumexp_rows<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], classes: usize, out: &mut [f32]) {
+    // Checked by the caller; said again so no `chunks_exact(0)` panic
+    // path survives in the wrapper, which is compiled apart from it.
+    if classes == 0 {
+        return;
+    }
     for (row, o) in x.chunks_exact(classes).zip(out.iter_mut()) {
         *o = logsumexp::<L, K>(row);
     }
@@ -291,6 +316,11 @@ pub(crate) fn dense_rows<L: Lanes<Elem = f32>, const K: usize>(
     losses: &mut [f32],
     grad: Option<&mut [f32]>,
 ) {
+    // Checked by the caller; said again so no `chunks_exact(0)` panic
+    // path survives in the wrapper, which is compiled apart from it.
+    if classes == 0 {
+        return;
+    }
     let pairs = logits.chunks_exact(classes).zip(labels.chunks_exact(classes));
     match grad {
         Some(g) => {
@@ -315,6 +345,11 @@ pub(crate) fn sparse_rows<L: Lanes<Elem = f32>, const K: usize>(
     losses: &mut [f32],
     grad: Option<&mut [f32]>,
 ) {
+    // Checked by the caller; said again so no `chunks_exact(0)` panic
+    // path survives in the wrapper, which is compiled apart from it.
+    if classes == 0 {
+        return;
+    }
     let rows_labels = logits.chunks_exact(classes).zip(labels);
     match grad {
         Some(g) => {
