@@ -969,6 +969,17 @@ pub fn check_xent<K: Training, L: Label>(
             return fail(what, logits, format!("{total:e} vs reference {want:e}"));
         }
         for r in 0..rows {
+            // F16 (xent_options fuzz run): an infinite probability target
+            // on a class whose `-log p` is 0 in the SIMD kernel (the other
+            // exps flushed below -87.33654) but a subnormal in the
+            // reference (libm keeps it) makes `inf * 0 = NaN` against
+            // `inf * tiny = inf`: the documented flush decides. Such rows
+            // are left to the contract checks above, as F12 and F14 are.
+            if let Targets::Dense(y) = targets
+                && y.get(r * classes..(r + 1) * classes).is_some_and(|t| t.iter().any(|v| v.is_infinite()))
+            {
+                continue;
+            }
             let (g, gw) = (
                 &grad[r * classes..(r + 1) * classes],
                 &gr[r * classes..(r + 1) * classes],
