@@ -976,7 +976,8 @@ pub fn check_xent<K: Training, L: Label>(
             // `inf * tiny = inf`: the documented flush decides. Such rows
             // are left to the contract checks above, as F12 and F14 are.
             if let Targets::Dense(y) = targets
-                && y.get(r * classes..(r + 1) * classes).is_some_and(|t| t.iter().any(|v| v.is_infinite()))
+                && y.get(r * classes..(r + 1) * classes)
+                    .is_some_and(|t| t.iter().any(|v| v.is_infinite()))
             {
                 continue;
             }
