@@ -975,10 +975,11 @@ pub fn check_xent<K: Training, L: Label>(
             // reference (libm keeps it) makes `inf * 0 = NaN` against
             // `inf * tiny = inf`: the documented flush decides. Such rows
             // are left to the contract checks above, as F12 and F14 are.
-            if let Targets::Dense(y) = targets
-                && y.get(r * classes..(r + 1) * classes)
-                    .is_some_and(|t| t.iter().any(|v| v.is_infinite()))
-            {
+            // Likewise a row whose loss is infinite: its gradient meets the
+            // same `inf * 0` against `inf * tiny`.
+            let infinite_target = matches!(targets, Targets::Dense(y)
+                if y.get(r * classes..(r + 1) * classes).is_some_and(|t| t.iter().any(|v| v.is_infinite())));
+            if infinite_target || lr[r].is_infinite() {
                 continue;
             }
             let (g, gw) = (
