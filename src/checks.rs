@@ -145,3 +145,25 @@ pub(crate) fn sparse_xent_rows(
         None => Ok(()),
     }
 }
+
+/// A dense cross-entropy row: classes, labels and gradient as long as the
+/// logits.
+pub(crate) fn dense_xent(logits: usize, labels: usize, grad: Option<usize>) -> Result<(), Error> {
+    if logits == 0 {
+        return Err(Error::NoClasses);
+    }
+    same_len(logits, labels)?;
+    grad.map_or(Ok(()), |g| same_len(logits, g))
+}
+
+/// A sparse cross-entropy row: classes, a label among them, a gradient as
+/// long as the logits.
+pub(crate) fn sparse_xent(logits: usize, label: usize, grad: Option<usize>) -> Result<(), Error> {
+    if logits == 0 {
+        return Err(Error::NoClasses);
+    }
+    if label >= logits {
+        return Err(Error::LabelOutOfRange { label, classes: logits });
+    }
+    grad.map_or(Ok(()), |g| same_len(logits, g))
+}

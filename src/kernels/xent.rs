@@ -4,16 +4,8 @@
 //! the exps stored in the gradient buffer and rescaled in place).
 
 use crate::Error;
-use crate::checks::same_len;
+use crate::checks::{dense_xent, sparse_xent};
 use crate::dispatch;
-
-/// Checks shared by both cross-entropies' single-row forms.
-fn check_grad(n: usize, grad: &Option<&mut [f32]>) -> Result<(), Error> {
-    match grad {
-        Some(g) => same_len(n, g.len()),
-        None => Ok(()),
-    }
-}
 
 /// Dense softmax cross-entropy of one row:
 /// `loss = sum_i y_i * (log1p(S - 1) - (x_i - m))`, a term with `y_i == 0`
@@ -53,12 +45,7 @@ pub fn softmax_cross_entropy_with_logits(
     labels: &[f32],
     grad: Option<&mut [f32]>,
 ) -> Result<f32, Error> {
-    let n = logits.len();
-    if n == 0 {
-        return Err(Error::NoClasses);
-    }
-    same_len(n, labels.len())?;
-    check_grad(n, &grad)?;
+    dense_xent(logits.len(), labels.len(), grad.as_ref().map(|g| g.len()))?;
     dispatch::dense_row(logits, labels, grad)
 }
 
@@ -94,13 +81,6 @@ pub fn sparse_softmax_cross_entropy_with_logits(
     label: usize,
     grad: Option<&mut [f32]>,
 ) -> Result<f32, Error> {
-    let n = logits.len();
-    if n == 0 {
-        return Err(Error::NoClasses);
-    }
-    if label >= n {
-        return Err(Error::LabelOutOfRange { label, classes: n });
-    }
-    check_grad(n, &grad)?;
+    sparse_xent(logits.len(), label, grad.as_ref().map(|g| g.len()))?;
     dispatch::sparse_row(logits, label, grad)
 }

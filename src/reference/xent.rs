@@ -2,6 +2,7 @@ use super::logsumexp::rest_sum;
 use super::row::{Row, inf_log_share, inf_share, scan};
 use super::sum::neumaier;
 use crate::Error;
+use crate::checks::{dense_xent, sparse_xent};
 
 /// Reference [`softmax_cross_entropy_with_logits`](crate::softmax_cross_entropy_with_logits):
 /// `loss = sum over y_i != 0 of y_i * (log1p(S - 1) - d_i)` (compensated),
@@ -17,23 +18,7 @@ pub fn softmax_cross_entropy_with_logits(
     grad: Option<&mut [f32]>,
 ) -> Result<f32, Error> {
     let n = logits.len();
-    if n == 0 {
-        return Err(Error::NoClasses);
-    }
-    if labels.len() != n {
-        return Err(Error::LengthMismatch {
-            expected: n,
-            found: labels.len(),
-        });
-    }
-    if let Some(g) = &grad
-        && g.len() != n
-    {
-        return Err(Error::LengthMismatch {
-            expected: n,
-            found: g.len(),
-        });
-    }
+    dense_xent(n, labels.len(), grad.as_ref().map(|g| g.len()))?;
     let y_total = neumaier(labels.iter().copied());
     // The limits of a row whose max is not finite: `Some(k)` for `k`
     // entries at +inf, `None` for a masked row (every entry -inf).
@@ -89,20 +74,10 @@ pub fn sparse_softmax_cross_entropy_with_logits(
     grad: Option<&mut [f32]>,
 ) -> Result<f32, Error> {
     let n = logits.len();
-    if n == 0 {
-        return Err(Error::NoClasses);
-    }
+    sparse_xent(n, label, grad.as_ref().map(|g| g.len()))?;
     let Some(&x_label) = logits.get(label) else {
         return Err(Error::LabelOutOfRange { label, classes: n });
     };
-    if let Some(g) = &grad
-        && g.len() != n
-    {
-        return Err(Error::LengthMismatch {
-            expected: n,
-            found: g.len(),
-        });
-    }
     match scan(logits) {
         Row::Nan => {
             if let Some(g) = grad {
