@@ -300,6 +300,20 @@ pub(crate) fn scale<L: Lanes<Elem = f32>, const SCALED: bool>(d: L, bv: L) -> L 
     if SCALED { d * bv } else { d }
 }
 
+/// The exps `exp(beta (g - r))` of a group, added to `sum`: the
+/// store-and-sum step of the 3-pass and the blocked softmax alike.
+#[inline(always)]
+pub(crate) fn exp_add<L: Lanes<Elem = f32>, const K: usize, const SCALED: bool>(
+    g: [L; K],
+    r: L,
+    beta: L,
+    sum: &mut Sum<L, K>,
+) -> [L; K] {
+    let e = each!(g, |v| exp_neg(scale::<L, SCALED>(v - r, beta)));
+    sum.add(e);
+    e
+}
+
 /// [`ExpSplit`]'s parts of `S` for a row and its finite max `m`, of the
 /// exponents `beta * (x_i - m)` (`beta` read only when `SCALED`).
 #[inline(always)]

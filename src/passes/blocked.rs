@@ -24,8 +24,7 @@
 //! segments before the last (all below the final max) enter `S - 1` as
 //! small terms, so `logsumexp([0, -20])` is still `2.0611537e-9`.
 
-use crate::accum::{ExpSplit, Sum, has_nan, max_fast, scale as by};
-use crate::exp::exp_neg;
+use crate::accum::{ExpSplit, Sum, exp_add, has_nan, max_fast, scale as by};
 use crate::lanes::{Lanes, each, for_groups, map_groups, map_groups_in_place, zip_groups};
 
 /// Values per block: 1 KiB, so a block read for its max is still in L1
@@ -235,11 +234,9 @@ pub(crate) fn softmax_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED:
     for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
         let rest = x.get(pos..).unwrap_or(&[]);
         match st.enter(pos, xb.len(), rest) {
-            Step::Store(rv) => map_groups!(L, K; xb, ob, f32::NEG_INFINITY, |g| {
-                let e = each!(g, |v| exp_neg(by::<L, SCALED>(v - rv, bv)));
-                st.sum.add(e);
-                e
-            }),
+            Step::Store(rv) => {
+                map_groups!(L, K; xb, ob, f32::NEG_INFINITY, |g| exp_add::<L, K, SCALED>(g, rv, bv, &mut st.sum))
+            }
             Step::Zero => ob.fill(0.0),
             Step::Special => {
                 let (done, rest_out) = out.split_at_mut(pos.min(out.len()));
@@ -278,11 +275,7 @@ pub(crate) fn softmax_scaled_in_place<L: Lanes<Elem = f32>, const K: usize, cons
         match st.enter(pos, len, rest) {
             Step::Store(rv) => {
                 if let Some(b) = rest.get_mut(..len) {
-                    map_groups_in_place!(L, K; b, f32::NEG_INFINITY, |g| {
-                        let e = each!(g, |v| exp_neg(by::<L, SCALED>(v - rv, bv)));
-                        st.sum.add(e);
-                        e
-                    });
+                    map_groups_in_place!(L, K; b, f32::NEG_INFINITY, |g| exp_add::<L, K, SCALED>(g, rv, bv, &mut st.sum));
                 }
             }
             Step::Zero => {

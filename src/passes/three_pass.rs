@@ -5,8 +5,9 @@
 //! buffer keeps them for the gradient pass.
 
 use super::{copy, dense_loss, limits, softmax_special};
-use crate::accum::{ExpSplit, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_fast, neumaier, scale as by};
-use crate::exp::exp_neg;
+use crate::accum::{
+    ExpSplit, Sum, exp_add, exp_sum_split_scaled, has_nan, log_normaliser, max_fast, neumaier, scale as by,
+};
 use crate::lanes::{
     Lanes, each, for_groups, map_groups, map_groups_in_place, zip_groups, zip_map_groups, zip_map_groups_in_place,
 };
@@ -44,11 +45,7 @@ pub(crate) fn softmax_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED:
     }
     let (mv, bv) = (L::splat(m), L::splat(beta));
     let mut s = Sum::<L, K>::new();
-    map_groups!(L, K; x, out, f32::NEG_INFINITY, |g| {
-        let e = each!(g, |v| exp_neg(by::<L, SCALED>(v - mv, bv)));
-        s.add(e);
-        e
-    });
+    map_groups!(L, K; x, out, f32::NEG_INFINITY, |g| exp_add::<L, K, SCALED>(g, mv, bv, &mut s));
     scale::<L, K>(out, s.finish());
 }
 
@@ -71,11 +68,7 @@ pub(crate) fn softmax_scaled_in_place<L: Lanes<Elem = f32>, const K: usize, cons
     }
     let (mv, bv) = (L::splat(m), L::splat(beta));
     let mut s = Sum::<L, K>::new();
-    map_groups_in_place!(L, K; x, f32::NEG_INFINITY, |g| {
-        let e = each!(g, |v| exp_neg(by::<L, SCALED>(v - mv, bv)));
-        s.add(e);
-        e
-    });
+    map_groups_in_place!(L, K; x, f32::NEG_INFINITY, |g| exp_add::<L, K, SCALED>(g, mv, bv, &mut s));
     scale::<L, K>(x, s.finish());
 }
 
