@@ -50,6 +50,41 @@ fn dense_xent_infinite_label() {
     }
 }
 
+/// `xent_dense` (CI, AVX2 lanes, long structure, n = 6299): an infinite
+/// label on the max, every other logit over 101 below it. The kernels'
+/// exps flush those terms to 0, so `log1p(S - 1)` rounded to `0` and the
+/// term-by-term loss took `inf * 0 = NaN` with a gradient (two passes)
+/// but `+inf` without one (the one-pass log-sum kept `S - 1` a subnormal).
+/// The loss is `inf * (S - 1) = +inf`: `S - 1 > 0` whenever another entry is
+/// finite, whatever the flush.
+#[test]
+fn dense_xent_infinite_label_on_the_max_with_flushed_terms() {
+    let mut x = vec![-102.0f32; 6299];
+    x[3166] = 0.0;
+    let mut y = vec![-1.0e5f32; 6299];
+    y[3166] = f32::INFINITY;
+    for row in [
+        (&x[..], &y[..]),
+        (&[0.0, -102.0, -103.0][..], &[f32::INFINITY, 1.0, 1.0][..]),
+    ] {
+        let mut g = vec![0.0; row.0.len()];
+        let with = softmax_simd::softmax_cross_entropy_with_logits(row.0, row.1, Some(&mut g)).unwrap();
+        let without = softmax_simd::softmax_cross_entropy_with_logits(row.0, row.1, None).unwrap();
+        let reference = reference::softmax_cross_entropy_with_logits(row.0, row.1, None).unwrap();
+        assert_eq!([with, without, reference], [f32::INFINITY; 3], "n = {}", row.0.len());
+        // The training API's term-by-term loss takes the same path.
+        let n = row.0.len();
+        let opts = softmax_simd::CrossEntropy::default();
+        let rows = softmax_simd::cross_entropy_rows_dense(row.0, row.1, n, &opts, None, Some(&mut g)).unwrap();
+        let rows_ref = reference::cross_entropy_rows_dense(row.0, row.1, n, &opts, None, None).unwrap();
+        assert_eq!([rows, rows_ref], [f32::INFINITY; 2], "rows, n = {n}");
+    }
+    // One entry: `S - 1 = 0` exactly, and the term is `inf * 0`.
+    let one = softmax_simd::softmax_cross_entropy_with_logits(&[0.0], &[f32::INFINITY], None).unwrap();
+    let one_ref = reference::softmax_cross_entropy_with_logits(&[0.0], &[f32::INFINITY], None).unwrap();
+    assert!(one.is_nan() && one_ref.is_nan(), "{one} {one_ref}");
+}
+
 /// `xent_dense`: all logits `+inf`. The loss is `ln 6` (finite), but the
 /// checker's scale is not finite, and the SIMD and reference sums differ by
 /// 1 ULP.

@@ -62,8 +62,24 @@ pub(crate) fn limits(x: f32, m: f32, k: usize) -> (f32, f32) {
 /// (infinite or overflowing labels, a positive label on a `-inf` logit:
 /// the regrouping can make `inf - inf` or `inf * 0`).
 pub(crate) fn dense_loss_exact(logits: &[f32], labels: &[f32], m: f32, l: f32) -> f32 {
+    let l = unflushed(logits, l);
     let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
     neumaier(terms.map(|(&x, &y)| y * (l - (x - m))))
+}
+
+/// `l = log1p(S - 1)` for the term-by-term losses: where the kernels'
+/// exps flushed every `exp(d_i)` of the other entries to `0` (all `d_i`
+/// below about `-87.3`), `l` is `0` though `S - 1 > 0`, and an infinite
+/// label on the max would make `inf * 0 = NaN` where the loss is `inf`.
+/// Such an `l` becomes the least positive f32 (its true value is at most a
+/// subnormal: a finite term changes by less than its flush allowance). `l`
+/// stays `0` where no other entry is finite (`S - 1 = 0` exactly).
+pub(crate) fn unflushed(x: &[f32], l: f32) -> f32 {
+    if l == 0.0 && x.iter().filter(|&&v| v != f32::NEG_INFINITY).nth(1).is_some() {
+        f32::from_bits(1)
+    } else {
+        l
+    }
 }
 
 /// The dense loss from its regrouped form `Y * l - sum(y d)`, or term by

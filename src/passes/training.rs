@@ -6,7 +6,7 @@
 //! softmax forms are the `*_scaled` passes of [`three_pass`](super::three_pass)
 //! and [`blocked`](super::blocked).
 
-use super::limits;
+use super::{limits, unflushed};
 use crate::accum::{
     ExpSplit, Neumaier, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_checked, max_fast, neumaier,
 };
@@ -327,6 +327,7 @@ fn coefs(c: usize, target: Target<'_>, o: &Xent<'_>) -> (f32, f32) {
 /// The loss term by term (compensated), where the regrouped
 /// `A l - sum(coef d)` is not finite.
 fn xent_exact(x: &[f32], target: Target<'_>, o: &Xent<'_>, m: f32, l: f32) -> f32 {
+    let l = unflushed(x, l);
     let mut acc = Neumaier::new();
     for (c, &v) in x.iter().enumerate() {
         let k = coefs(c, target, o).1;
