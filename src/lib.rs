@@ -49,6 +49,67 @@
 //! );
 //! # Ok::<(), softmax_simd::Error>(())
 //! ```
+//!
+//! # Training loops and samplers
+//!
+//! Temperature ([`softmax_scaled`] and its log, logsumexp, in-place and
+//! row forms, `beta = 1 / T`), the backward passes ([`softmax_backward`],
+//! [`log_softmax_backward`]), PyTorch's `cross_entropy` with its options
+//! ([`cross_entropy_rows`], [`cross_entropy_rows_dense`], [`CrossEntropy`])
+//! and a logsumexp state that chunks and threads merge ([`LogSumExp`]).
+//! docs/training.md has the formulas and PyTorch's conventions.
+//!
+//! A sampler draws from the softmax at a temperature:
+//! ```
+//! let logits = [0.5f32, 2.5, 2.0, -3.0];
+//! let mut p = [0.0f32; 4];
+//! softmax_simd::softmax_scaled(&logits, 1.0 / 1.5, &mut p)?; // T = 1.5
+//! let u = 0.6f32; // uniform in [0, 1) from the caller's RNG
+//! let mut below = 0.0;
+//! let token = p.iter().take_while(|&&q| { below += q; below <= u }).count().min(3);
+//! assert_eq!(token, 1);
+//! assert_eq!(softmax_simd::argmax(&logits), Some(1)); // greedy
+//! # Ok::<(), softmax_simd::Error>(())
+//! ```
+//!
+//! A training step takes the mean loss over a batch, with class weights,
+//! label smoothing and ignored rows, and its gradient for the optimiser:
+//! ```
+//! use softmax_simd::{CrossEntropy, Reduction};
+//! let logits = [1.0f32, 0.0, -1.0, 0.3, 0.2, 0.1];
+//! let labels: [i64; 2] = [0, -100]; // the second row is ignored
+//! let weights = [1.0f32, 0.5, 2.0];
+//! let options = CrossEntropy {
+//!     weights: Some(&weights),
+//!     ignore_index: Some(-100),
+//!     label_smoothing: 0.1,
+//!     reduction: Reduction::Mean,
+//! };
+//! let mut grad = [0.0f32; 6];
+//! let loss = softmax_simd::cross_entropy_rows(&logits, &labels, 3, &options, None, Some(&mut grad))?;
+//! let oracle = softmax_simd::reference::cross_entropy_rows(&logits, &labels, 3, &options, None, None)?;
+//! assert!((loss - oracle).abs() <= 8.0 * f32::EPSILON * oracle);
+//! assert_eq!(&grad[3..], &[0.0; 3]);
+//! # Ok::<(), softmax_simd::Error>(())
+//! ```
+//!
+//! A row split across threads is summarised per chunk and merged:
+//! ```
+//! use softmax_simd::LogSumExp;
+//! let row: Vec<f32> = (0..4096).map(|i| (i % 31) as f32 * 0.25).collect();
+//! let states: Vec<LogSumExp> = std::thread::scope(|s| {
+//!     let parts: Vec<_> = row.chunks(1024).map(|c| s.spawn(move || {
+//!         let mut st = LogSumExp::new();
+//!         st.update(c);
+//!         st
+//!     })).collect();
+//!     parts.into_iter().map(|h| h.join().unwrap()).collect()
+//! });
+//! let mut whole = LogSumExp::new();
+//! states.iter().for_each(|st| whole.merge(st));
+//! let lse = softmax_simd::logsumexp(&row);
+//! assert!((whole.finish() - lse).abs() <= 8.0 * f32::EPSILON * lse.abs());
+//! ```
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
