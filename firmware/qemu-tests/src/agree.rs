@@ -19,13 +19,14 @@ const LENS: [usize; 22] = [
 ];
 
 /// The scratch buffers, allocated once on the stack.
+/// (`training.rs` reuses them.)
 pub struct Bufs {
-    x: [f32; MAX_N],
-    y: [f32; MAX_N],
-    a: [f32; MAX_N],
-    b: [f32; MAX_N],
-    c: [f32; MAX_N],
-    d: [f32; MAX_N],
+    pub x: [f32; MAX_N],
+    pub y: [f32; MAX_N],
+    pub a: [f32; MAX_N],
+    pub b: [f32; MAX_N],
+    pub c: [f32; MAX_N],
+    pub d: [f32; MAX_N],
     e: [f32; MAX_N],
     labels: [usize; MAX_N],
 }

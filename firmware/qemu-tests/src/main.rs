@@ -3,7 +3,9 @@
 //! `[f32; 4]` lanes: every row of docs/SEMANTICS.md's special-value table and the
 //! error contract against both the SIMD API and `reference`, then fixed
 //! pseudo-random rows SIMD vs reference within the host tests' bounds,
-//! then a subset of TFLite's golden vectors for the quantized kernels.
+//! then the training API (temperature, backward passes, cross-entropy
+//! options, `LogSumExp`, `argmax`) the same way, then a subset of TFLite's
+//! golden vectors for the quantized kernels.
 //! Output and exit status go through semihosting: exit 0 only if every
 //! case passed.
 //!
@@ -18,6 +20,7 @@ mod exit;
 mod quantized;
 mod special;
 mod tally;
+mod training;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::hprintln;
@@ -38,13 +41,16 @@ fn main() -> ! {
     let special = t.passed + t.failed;
     let mut bufs = agree::Bufs::new();
     agree::run(&mut t, &mut bufs);
+    let agreement = t.passed + t.failed - special;
+    training::run(&mut t, &mut bufs);
     let before = t.passed + t.failed;
     quantized::run(&mut t);
     let golden = t.passed + t.failed - before;
     hprintln!(
-        "special-value and error cases: {}; agreement rows: {}; int8/int16 golden cases: {}",
+        "special-value and error cases: {}; agreement rows: {}; training API cases: {}; int8/int16 golden cases: {}",
         special,
-        before - special,
+        agreement,
+        before - special - agreement,
         golden
     );
     hprintln!("cortex-m4f: {} passed, {} failed", t.passed, t.failed);
