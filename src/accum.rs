@@ -37,7 +37,7 @@ pub(crate) fn fold_add<L: Lanes<Elem = f32>, const K: usize>(mut acc: [L; K]) ->
 
 /// The largest lane of the `K` max accumulators (`-inf` if all are).
 #[inline(always)]
-fn fold_max<L: Lanes<Elem = f32>, const K: usize>(mut acc: [L; K]) -> f32 {
+pub(crate) fn fold_max<L: Lanes<Elem = f32>, const K: usize>(mut acc: [L; K]) -> f32 {
     let mut w = K;
     while w > 1 {
         w /= 2;

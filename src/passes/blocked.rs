@@ -24,7 +24,7 @@
 //! segments before the last (all below the final max) enter `S - 1` as
 //! small terms, so `logsumexp([0, -20])` is still `2.0611537e-9`.
 
-use crate::accum::{ExpSplit, Sum, exp_add, has_nan, max_fast, scale as by};
+use crate::accum::{ExpSplit, Sum, exp_add, fold_max, has_nan, max_fast, scale as by};
 use crate::lanes::{Lanes, each, for_groups, map_groups, map_groups_in_place, zip_groups};
 
 /// Values per block: 1 KiB, so a block read for its max is still in L1
@@ -327,7 +327,9 @@ pub(crate) struct OnePass {
 
 /// One pass over a row (and its dense labels, when given) without storing
 /// anything; `None` for a row with a NaN, a `+inf`, or no finite value
-/// (the callers' special paths decide those).
+/// (the callers' special paths decide those), and with labels for a row
+/// where `x_i - m` overflows f32 on a labelled entry (the two-pass form
+/// gives the contract's loss there).
 ///
 /// Per block: its max; when the running max `r` grows, the sums so far are
 /// rescaled by `exp(r_old - r)` in f64 (they are all below the new max, so
@@ -358,6 +360,8 @@ pub(crate) fn one_pass_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED
     let mut split = ExpSplit::<L, K>::new();
     let mut ysum = Sum::<L, K>::new();
     let mut yd = Sum::<L, K>::new();
+    // `-min(0, x_i)` over the labelled entries (`y_i != 0`): see the end.
+    let mut low = [L::splat(0.0); K];
     let mut label_blocks = labels.map(|y| y.chunks(BLOCK));
     for xb in x.chunks(BLOCK) {
         let yb = label_blocks.as_mut().and_then(|it| it.next());
@@ -380,8 +384,9 @@ pub(crate) fn one_pass_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED
                 split.add(each!(g, |v| by::<L, SCALED>(v - rv, bv)));
                 let zero = L::splat(0.0);
                 let mut yds = [zero; K];
-                for ((o, v), w) in yds.iter_mut().zip(g).zip(y) {
+                for (((o, lo), v), w) in yds.iter_mut().zip(low.iter_mut()).zip(g).zip(y) {
                     *o = L::zero_where(w.eq(zero), w * (v - rv));
+                    *lo = lo.max(L::zero_where(w.eq(zero), zero - v));
                 }
                 ysum.add(y);
                 yd.add(yds);
@@ -389,6 +394,13 @@ pub(crate) fn one_pass_scaled<L: Lanes<Elem = f32>, const K: usize, const SCALED
         }
     }
     if r == f32::NEG_INFINITY {
+        return None;
+    }
+    // The contract's `d_i = x_i - m` is an f32 subtraction: where it
+    // overflows to `-inf` on a labelled entry (logits more than `f32::MAX`
+    // apart), the loss is that of an infinite `-d_i`, which the f64 shifts
+    // here would not give. Such rows take the two-pass form.
+    if labels.is_some() && -fold_max(low) - r == f32::NEG_INFINITY {
         return None;
     }
     let (small, ties) = split.finish();

@@ -12,7 +12,7 @@ pub(crate) mod blocked;
 pub(crate) mod three_pass;
 pub(crate) mod training;
 
-use crate::accum::{has_nan, neumaier};
+use crate::accum::has_nan;
 
 /// `softmax` of a row whose max `m` is not finite, in place (`x` holds the
 /// input): NaN anywhere gives all NaN; `k` entries at `+inf` get `1/k` and
@@ -57,14 +57,24 @@ pub(crate) fn limits(x: f32, m: f32, k: usize) -> (f32, f32) {
     }
 }
 
-/// `sum over y_i != 0 of y_i * (l - (x_i - m))`, term by term (compensated):
+/// `sum over y_i != 0 of y_i * (l - (x_i - m))`, term by term in f64:
 /// the dense loss where the regrouped `Y * l - sum(y d)` is not finite
-/// (infinite or overflowing labels, a positive label on a `-inf` logit:
-/// the regrouping can make `inf - inf` or `inf * 0`).
+/// (infinite or overflowing labels or terms, a positive label on a `-inf`
+/// logit: the regrouping can make `inf - inf` or `inf * 0`). f64 because
+/// the terms of a finite loss can overflow f32 on the way: terms up to
+/// `f32::MAX` of either sign (labels of mixed signs on logits `f32::MAX`
+/// apart) summed in f32 reached `-inf` where the loss is `4.3e37`. An f64
+/// sum of `n` such terms is within `n 2^-53` of their magnitudes, far
+/// inside the loss bound; `d_i` stays the f32 subtraction of the contract.
 pub(crate) fn dense_loss_exact(logits: &[f32], labels: &[f32], m: f32, l: f32) -> f32 {
-    let l = unflushed(logits, l);
-    let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
-    neumaier(terms.map(|(&x, &y)| y * (l - (x - m))))
+    let l = unflushed(logits, l) as f64;
+    let mut sum = 0.0f64;
+    for (&x, &y) in logits.iter().zip(labels) {
+        if y != 0.0 {
+            sum += y as f64 * (l - (x - m) as f64);
+        }
+    }
+    sum as f32
 }
 
 /// `l = log1p(S - 1)` for the term-by-term losses: where the kernels'

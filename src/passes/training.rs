@@ -324,18 +324,18 @@ fn coefs(c: usize, target: Target<'_>, o: &Xent<'_>) -> (f32, f32) {
     }
 }
 
-/// The loss term by term (compensated), where the regrouped
-/// `A l - sum(coef d)` is not finite.
+/// The loss term by term in f64 (as `passes::dense_loss_exact`, which
+/// says why), where the regrouped `A l - sum(coef d)` is not finite.
 fn xent_exact(x: &[f32], target: Target<'_>, o: &Xent<'_>, m: f32, l: f32) -> f32 {
-    let l = unflushed(x, l);
-    let mut acc = Neumaier::new();
+    let l = unflushed(x, l) as f64;
+    let mut sum = 0.0f64;
     for (c, &v) in x.iter().enumerate() {
         let k = coefs(c, target, o).1;
         if k != 0.0 {
-            acc.add(k * (l - (v - m)));
+            sum += k as f64 * (l - (v - m) as f64);
         }
     }
-    acc.finish()
+    sum as f32
 }
 
 /// A row whose max is not finite: NaN, `+inf` (the `1/k` limit) or masked
