@@ -124,6 +124,21 @@ fn dense_xent_logits_more_than_f32_max_apart() {
     assert_eq!([with, without, oracle], [f32::NEG_INFINITY; 3]);
 }
 
+/// Dense loss terms near `f32::MAX` of either sign whose f32 running sum
+/// overflows although the loss is finite: `(0.5 + 0.5 + 0.5 - 0.5) (l +
+/// f32::MAX)` with `l = 0` is `f32::MAX`. The kernels' term-by-term path
+/// and the reference sum the terms in f64 (both gave `+inf` in f32).
+#[test]
+fn dense_xent_terms_near_f32_max() {
+    let x = [f32::MAX, 0.0, 0.0, 0.0, 0.0];
+    let y = [0.0f32, 0.5, 0.5, 0.5, -0.5];
+    let mut g = [0.0; 5];
+    let with = softmax_simd::softmax_cross_entropy_with_logits(&x, &y, Some(&mut g)).unwrap();
+    let without = softmax_simd::softmax_cross_entropy_with_logits(&x, &y, None).unwrap();
+    let oracle = reference::softmax_cross_entropy_with_logits(&x, &y, None).unwrap();
+    assert_eq!([with, without, oracle], [f32::MAX; 3]);
+}
+
 /// `xent_dense`: all logits `+inf`. The loss is `ln 6` (finite), but the
 /// checker's scale is not finite, and the SIMD and reference sums differ by
 /// 1 ULP.
