@@ -367,7 +367,10 @@ pub fn one_pass_log_sum_tol(x: &[f32]) -> f64 {
         let d = (v - m) as f64;
         let e = libm::exp(d);
         s += e;
-        sd += e * d.abs();
+        // `-inf` entries (`e = 0`) add nothing (not `0 * inf`).
+        if e > 0.0 {
+            sd += e * d.abs();
+        }
     }
     if s > 0.0 { EPS * sd / s } else { 0.0 }
 }
