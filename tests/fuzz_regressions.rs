@@ -139,6 +139,23 @@ fn dense_xent_terms_near_f32_max() {
     assert_eq!([with, without, oracle], [f32::MAX; 3]);
 }
 
+/// `xent_dense` (by hand, seed 11): labels up to `4e31` on logits
+/// `f32::MAX` apart. One `d_i` overflows to `-inf` (its term is `+inf`),
+/// the others' terms overflow f32 to `+inf` and `-inf` although they are
+/// finite: the loss is `+inf`. The reference formed its terms in f32 and
+/// gave NaN; it now forms and sums them in f64, as the kernels do.
+#[test]
+fn dense_xent_terms_beyond_f32_with_one_infinite() {
+    let x = [f32::MAX, -7.707_316e32, -7.159_936e29, -7.159_936e29];
+    let y = [0.0f32, 1.517_042_4e26, -4.056_482e31, 1.517_042_4e26];
+    let mut g = [0.0; 4];
+    let with = softmax_simd::softmax_cross_entropy_with_logits(&x, &y, Some(&mut g)).unwrap();
+    let without = softmax_simd::softmax_cross_entropy_with_logits(&x, &y, None).unwrap();
+    let oracle = reference::softmax_cross_entropy_with_logits(&x, &y, None).unwrap();
+    assert_eq!([with, without, oracle], [f32::INFINITY; 3]);
+    check::check_dense_xent(&x, &y).unwrap();
+}
+
 /// `xent_dense`: all logits `+inf`. The loss is `ln 6` (finite), but the
 /// checker's scale is not finite, and the SIMD and reference sums differ by
 /// 1 ULP.

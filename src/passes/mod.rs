@@ -61,11 +61,12 @@ pub(crate) fn limits(x: f32, m: f32, k: usize) -> (f32, f32) {
 /// the dense loss where the regrouped `Y * l - sum(y d)` is not finite
 /// (infinite or overflowing labels or terms, a positive label on a `-inf`
 /// logit: the regrouping can make `inf - inf` or `inf * 0`). f64 because
-/// the terms of a finite loss can overflow f32 on the way: terms up to
-/// `f32::MAX` of either sign (labels of mixed signs on logits `f32::MAX`
-/// apart) summed in f32 reached `-inf` where the loss is `4.3e37`. An f64
-/// sum of `n` such terms is within `n 2^-53` of their magnitudes, far
-/// inside the loss bound; `d_i` stays the f32 subtraction of the contract.
+/// the terms and their partial sums can overflow f32 where the real sum
+/// does not, or where only it decides the sign (`+inf` and `-inf` terms in
+/// f32 would make NaN). An f64 sum of `n` terms is within `n 2^-53` of
+/// their magnitudes, far inside the loss bound; `d_i` stays the f32
+/// subtraction of the contract, as in the reference, which sums the same
+/// way.
 pub(crate) fn dense_loss_exact(logits: &[f32], labels: &[f32], m: f32, l: f32) -> f32 {
     let l = unflushed(logits, l) as f64;
     let mut sum = 0.0f64;

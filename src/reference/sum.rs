@@ -61,10 +61,11 @@ pub(super) fn neumaier(values: impl IntoIterator<Item = f32>) -> f32 {
     infinite.unwrap_or_else(|| outer.total())
 }
 
-/// The sum of f32 terms in f64, rounded once: for terms that may each be
-/// near `f32::MAX` (a loss term `y_i (l - d_i)` with `d_i` near `-f32::MAX`)
-/// whose f32 partial sums would overflow although the sum is finite.
-/// Infinite and NaN terms combine as in real arithmetic.
-pub(super) fn wide_sum(values: impl IntoIterator<Item = f32>) -> f32 {
-    values.into_iter().map(f64::from).sum::<f64>() as f32
+/// A sum of terms computed and added in f64, rounded once to f32: for
+/// loss terms `y_i (l - d_i)` whose products or partial sums overflow f32
+/// (labels and logits near `f32::MAX`) although the real sum does not, or
+/// whose sign only the real sum decides. Infinite and NaN terms (a `d_i`
+/// that is `-inf`) combine as in real arithmetic.
+pub(super) fn wide_sum(values: impl IntoIterator<Item = f64>) -> f32 {
+    values.into_iter().sum::<f64>() as f32
 }

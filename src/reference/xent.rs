@@ -33,7 +33,7 @@ pub fn softmax_cross_entropy_with_logits(
             let rest = rest_sum(logits, m, arg, 1.0);
             let l = libm::log1pf(rest);
             let terms = logits.iter().zip(labels).filter(|&(_, &y)| y != 0.0);
-            let loss = wide_sum(terms.map(|(&x, &y)| y * (l - (x - m))));
+            let loss = wide_sum(terms.map(|(&x, &y)| f64::from(y) * (f64::from(l) - f64::from(x - m))));
             let s = 1.0 + rest;
             if let Some(g) = grad {
                 for ((g, &x), &y) in g.iter_mut().zip(logits).zip(labels) {
