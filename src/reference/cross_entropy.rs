@@ -12,7 +12,7 @@
 
 use super::logsumexp::rest_sum;
 use super::row::{Row, inf_log_share, inf_share, scan};
-use super::sum::neumaier;
+use super::sum::{neumaier, wide_sum};
 use crate::checks::{Targets, class, cross_entropy};
 use crate::{CrossEntropy, Error, Label, Reduction};
 
@@ -58,6 +58,14 @@ impl Probs {
         }
     }
 
+    /// [`Self::nll`] in f64 (`l - d` unrounded), for the loss terms.
+    fn nll_wide(&self, x: f32) -> f64 {
+        match *self {
+            Probs::Finite { m, l, .. } => f64::from(l) - f64::from(x - m),
+            _ => f64::from(self.nll(x)),
+        }
+    }
+
     /// `p` of the logit `x`.
     fn p(&self, x: f32) -> f32 {
         match *self {
@@ -96,7 +104,13 @@ fn row_loss<F: Fn(usize) -> f32>(x: &[f32], c: &Coefs<F>, div: f32, grad: Option
     }
     let hot_at = |j: usize| c.hot.filter(|&(t, _)| t == j).map_or(0.0, |(_, h)| h);
     let terms = x.iter().enumerate().map(|(j, &v)| ((c.spread)(j) + hot_at(j), v));
-    let loss = neumaier(terms.filter(|&(k, _)| k != 0.0).map(|(k, v)| k * probs.nll(v)));
+    // Terms formed and summed in f64 (see `sum::wide_sum`): large targets
+    // or weights make f32 products overflow where the real sum does not.
+    let loss = wide_sum(
+        terms
+            .filter(|&(k, _)| k != 0.0)
+            .map(|(k, v)| f64::from(k) * probs.nll_wide(v)),
+    );
     if let Some(g) = grad {
         for (j, (g, &v)) in g.iter_mut().zip(x).enumerate() {
             let p = probs.p(v);
