@@ -97,13 +97,18 @@
 //! ```
 //! use softmax_simd::LogSumExp;
 //! let row: Vec<f32> = (0..4096).map(|i| (i % 31) as f32 * 0.25).collect();
+//! let part = |c: &[f32]| {
+//!     let mut st = LogSumExp::new();
+//!     st.update(c);
+//!     st
+//! };
 //! let states: Vec<LogSumExp> = std::thread::scope(|s| {
-//!     let parts: Vec<_> = row.chunks(1024).map(|c| s.spawn(move || {
-//!         let mut st = LogSumExp::new();
-//!         st.update(c);
-//!         st
-//!     })).collect();
-//!     parts.into_iter().map(|h| h.join().unwrap()).collect()
+//!     let spawned: Vec<_> = row
+//!         .chunks(1024)
+//!         .map(|c| (c, std::thread::Builder::new().spawn_scoped(s, move || part(c))))
+//!         .collect();
+//!     // A target without threads (wasm32-wasip1) does each chunk here.
+//!     spawned.into_iter().map(|(c, h)| h.map_or_else(|_| part(c), |h| h.join().unwrap())).collect()
 //! });
 //! let mut whole = LogSumExp::new();
 //! states.iter().for_each(|st| whole.merge(st));
