@@ -68,11 +68,19 @@ pub(crate) fn limits(x: f32, m: f32, k: usize) -> (f32, f32) {
 /// subtraction of the contract, as in the reference, which sums the same
 /// way.
 pub(crate) fn dense_loss_exact(logits: &[f32], labels: &[f32], m: f32, l: f32) -> f32 {
-    let l = unflushed(logits, l) as f64;
+    exact_loss(logits, m, l, |i| labels.get(i).copied().unwrap_or(0.0))
+}
+
+/// `sum over coef(i) != 0 of coef(i) * (l - (x_i - m))` in f64 (see
+/// [`dense_loss_exact`]): the term-by-term loss of the single-row dense
+/// kernel and of the training API alike (scalar, off the hot path).
+pub(crate) fn exact_loss(x: &[f32], m: f32, l: f32, coef: impl Fn(usize) -> f32) -> f32 {
+    let l = unflushed(x, l) as f64;
     let mut sum = 0.0f64;
-    for (&x, &y) in logits.iter().zip(labels) {
-        if y != 0.0 {
-            sum += y as f64 * (l - (x - m) as f64);
+    for (i, &v) in x.iter().enumerate() {
+        let k = coef(i);
+        if k != 0.0 {
+            sum += k as f64 * (l - (v - m) as f64);
         }
     }
     sum as f32

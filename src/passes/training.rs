@@ -6,7 +6,7 @@
 //! softmax forms are the `*_scaled` passes of [`three_pass`](super::three_pass)
 //! and [`blocked`](super::blocked).
 
-use super::{limits, unflushed};
+use super::{exact_loss, limits};
 use crate::accum::{
     ExpSplit, Neumaier, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_checked, max_fast, neumaier,
 };
@@ -327,15 +327,7 @@ fn coefs(c: usize, target: Target<'_>, o: &Xent<'_>) -> (f32, f32) {
 /// The loss term by term in f64 (as `passes::dense_loss_exact`, which
 /// says why), where the regrouped `A l - sum(coef d)` is not finite.
 fn xent_exact(x: &[f32], target: Target<'_>, o: &Xent<'_>, m: f32, l: f32) -> f32 {
-    let l = unflushed(x, l) as f64;
-    let mut sum = 0.0f64;
-    for (c, &v) in x.iter().enumerate() {
-        let k = coefs(c, target, o).1;
-        if k != 0.0 {
-            sum += k as f64 * (l - (v - m) as f64);
-        }
-    }
-    sum as f32
+    exact_loss(x, m, l, |c| coefs(c, target, o).1)
 }
 
 /// A row whose max is not finite: NaN, `+inf` (the `1/k` limit) or masked
