@@ -36,9 +36,10 @@ use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 /// at 4 and ran about 15% slower than at 2 (docs/speed.md, "Unrolling"); SSE2
 /// ran fastest at 1; NEON's 32 registers hold two vectors' temporaries
 /// (untimed: qemu only); the one-lane scalar backend runs fewest
-/// instructions at 4 on a Cortex-M4F (firmware/bench, QEMU instruction
-/// counts: softmax at n = 1000 takes 66974 instructions with 1, 56156
-/// with 2, 50890 with 4).
+/// instructions at 1 on a Cortex-M4F, where an exp's temporaries and
+/// constants fill the 32 single-precision registers (firmware/bench, QEMU
+/// instruction counts: softmax at n = 1000 takes 40526 instructions with
+/// 1, 55648 with 4).
 #[cfg(target_arch = "x86_64")]
 const K_AVX512: usize = 4;
 #[cfg(target_arch = "x86_64")]
@@ -46,8 +47,6 @@ const K_AVX2: usize = 2;
 /// See [`K_AVX2`].
 pub(crate) const K_PORTABLE: usize = if cfg!(all(target_arch = "aarch64", target_feature = "neon")) {
     2
-} else if <Portable as Lanes>::LANES == 1 {
-    4
 } else {
     1
 };

@@ -55,6 +55,12 @@ pub(crate) trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Out
     const LANES: usize;
     /// The backend's name, as [`backend`](crate::backend) reports it.
     const NAME: &'static str;
+    /// Whether `mul_add` overwrites its addend (VFP's two-operand `VMLA`,
+    /// the one-lane backend on Cortex-M): a Horner step on a constant then
+    /// costs a register copy as well, so `exp` pairs its coefficients
+    /// instead. `false` where a multiply-add leaves its operands intact
+    /// (FMA, or a multiply and an add into a new register).
+    const DESTRUCTIVE_MUL_ADD: bool = false;
 
     /// Every lane `v`.
     fn splat(v: Self::Elem) -> Self;
@@ -230,6 +236,20 @@ pub(crate) fn last_group<L: Lanes<Elem = f32>, const K: usize>(chunks: &[L::Arra
     g
 }
 
+/// [`last_group`] as arrays: the loop macros read the row's last, padded
+/// group from it where the row's own groups end, so one loop step (the
+/// body pasted once) serves every group without a branch around it.
+#[inline(always)]
+pub(crate) fn pad_group<L: Lanes<Elem = f32>, const K: usize>(
+    chunks: &[L::Array],
+    tail: &[f32],
+    pad: f32,
+) -> [L::Array; K] {
+    let mut a = [L::splat(pad).to_array(); K];
+    store_group::<L, K>(&mut a, last_group::<L, K>(chunks, tail, pad));
+    a
+}
+
 #[inline(always)]
 pub(crate) fn store_last_group<L: Lanes<Elem = f32>, const K: usize>(
     chunks: &mut [L::Array],
@@ -282,19 +302,20 @@ macro_rules! each {
     }};
 }
 
-/// Runs `body` on every group of `[L; K]` of `x` (read only).
+/// Runs `body` on every group of `[L; K]` of `x` (read only). The loops
+/// walk the row's whole groups, then its padded last group (if any), with
+/// the body pasted once: a `break` in the body leaves only the first walk.
 macro_rules! for_groups {
     ($L:ty, $K:expr; $x:expr, $pad:expr, |$g:ident| $body:expr) => {{
         let (chunks, tail) = <$L as $crate::lanes::Lanes>::chunks($x);
         let (groups, rest) = chunks.as_chunks::<$K>();
-        let n = groups.len() + usize::from(!rest.is_empty() || !tail.is_empty());
-        let mut it = groups.iter();
-        for _ in 0..n {
-            let $g: [$L; $K] = match it.next() {
-                Some(c) => $crate::lanes::load_group::<$L, $K>(c),
-                None => $crate::lanes::last_group::<$L, $K>(rest, tail, $pad),
-            };
-            $body;
+        let last = $crate::lanes::pad_group::<$L, $K>(rest, tail, $pad);
+        let has = usize::from(!rest.is_empty() || !tail.is_empty());
+        for part in [groups, core::slice::from_ref(&last).get(..has).unwrap_or_default()] {
+            for c in part {
+                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
+                $body;
+            }
         }
     }};
 }
@@ -306,20 +327,24 @@ macro_rules! zip_groups {
         let (cb, tb) = <$L as $crate::lanes::Lanes>::chunks($b);
         let (ga, ra) = ca.as_chunks::<$K>();
         let (gb, rb) = cb.as_chunks::<$K>();
-        let n = ga.len() + usize::from(!ra.is_empty() || !ta.is_empty());
-        let (mut ia, mut ib) = (ga.iter(), gb.iter());
-        for _ in 0..n {
-            let ($g, $h): ([$L; $K], [$L; $K]) = match (ia.next(), ib.next()) {
-                (Some(x), Some(y)) => (
-                    $crate::lanes::load_group::<$L, $K>(x),
-                    $crate::lanes::load_group::<$L, $K>(y),
-                ),
-                _ => (
-                    $crate::lanes::last_group::<$L, $K>(ra, ta, $pad_a),
-                    $crate::lanes::last_group::<$L, $K>(rb, tb, $pad_b),
-                ),
-            };
-            $body;
+        let (la, lb) = (
+            $crate::lanes::pad_group::<$L, $K>(ra, ta, $pad_a),
+            $crate::lanes::pad_group::<$L, $K>(rb, tb, $pad_b),
+        );
+        let has = usize::from(!ra.is_empty() || !ta.is_empty());
+        let parts = [
+            (ga, gb),
+            (
+                core::slice::from_ref(&la).get(..has).unwrap_or_default(),
+                core::slice::from_ref(&lb).get(..has).unwrap_or_default(),
+            ),
+        ];
+        for (pa, pb) in parts {
+            for (a, b) in pa.iter().zip(pb) {
+                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(a);
+                let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
+                $body;
+            }
         }
     }};
 }
@@ -331,19 +356,25 @@ macro_rules! map_groups {
         let (co, to) = <$L as $crate::lanes::Lanes>::chunks_mut($out);
         let (gx, rx) = cx.as_chunks::<$K>();
         let (go, ro) = co.as_chunks_mut::<$K>();
-        let n = gx.len() + usize::from(!rx.is_empty() || !tx.is_empty());
-        let (mut ix, mut io) = (gx.iter(), go.iter_mut());
-        for _ in 0..n {
-            let o = io.next();
-            let $g: [$L; $K] = match ix.next() {
-                Some(c) => $crate::lanes::load_group::<$L, $K>(c),
-                None => $crate::lanes::last_group::<$L, $K>(rx, tx, $pad),
-            };
-            let r: [$L; $K] = $body;
-            match o {
-                Some(o) => $crate::lanes::store_group::<$L, $K>(o, r),
-                None => $crate::lanes::store_last_group::<$L, $K>(&mut *ro, &mut *to, r),
+        let last = $crate::lanes::pad_group::<$L, $K>(rx, tx, $pad);
+        let mut last_out = last;
+        let has = usize::from(!rx.is_empty() || !tx.is_empty());
+        let parts = [
+            (gx, &mut *go),
+            (
+                core::slice::from_ref(&last).get(..has).unwrap_or_default(),
+                core::slice::from_mut(&mut last_out).get_mut(..has).unwrap_or_default(),
+            ),
+        ];
+        for (px, po) in parts {
+            for (c, o) in px.iter().zip(po) {
+                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
+                let r: [$L; $K] = $body;
+                $crate::lanes::store_group::<$L, $K>(o, r);
             }
+        }
+        if has == 1 {
+            $crate::lanes::store_last_group::<$L, $K>(ro, to, $crate::lanes::load_group::<$L, $K>(&last_out));
         }
     }};
 }
@@ -353,19 +384,20 @@ macro_rules! map_groups_in_place {
     ($L:ty, $K:expr; $x:expr, $pad:expr, |$g:ident| $body:expr) => {{
         let (cx, tx) = <$L as $crate::lanes::Lanes>::chunks_mut($x);
         let (gx, rx) = cx.as_chunks_mut::<$K>();
-        let n = gx.len() + usize::from(!rx.is_empty() || !tx.is_empty());
-        let mut it = gx.iter_mut();
-        for _ in 0..n {
-            let c = it.next();
-            let $g: [$L; $K] = match &c {
-                Some(c) => $crate::lanes::load_group::<$L, $K>(c),
-                None => $crate::lanes::last_group::<$L, $K>(&*rx, &*tx, $pad),
-            };
-            let r: [$L; $K] = $body;
-            match c {
-                Some(c) => $crate::lanes::store_group::<$L, $K>(c, r),
-                None => $crate::lanes::store_last_group::<$L, $K>(&mut *rx, &mut *tx, r),
+        let mut last = $crate::lanes::pad_group::<$L, $K>(&*rx, &*tx, $pad);
+        let has = usize::from(!rx.is_empty() || !tx.is_empty());
+        for part in [
+            &mut *gx,
+            core::slice::from_mut(&mut last).get_mut(..has).unwrap_or_default(),
+        ] {
+            for c in part {
+                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
+                let r: [$L; $K] = $body;
+                $crate::lanes::store_group::<$L, $K>(c, r);
             }
+        }
+        if has == 1 {
+            $crate::lanes::store_last_group::<$L, $K>(rx, tx, $crate::lanes::load_group::<$L, $K>(&last));
         }
     }};
 }
@@ -379,25 +411,30 @@ macro_rules! zip_map_groups {
         let (gx, rx) = cx.as_chunks::<$K>();
         let (gy, ry) = cy.as_chunks::<$K>();
         let (go, ro) = co.as_chunks_mut::<$K>();
-        let n = gx.len() + usize::from(!rx.is_empty() || !tx.is_empty());
-        let (mut ix, mut iy, mut io) = (gx.iter(), gy.iter(), go.iter_mut());
-        for _ in 0..n {
-            let o = io.next();
-            let ($g, $h): ([$L; $K], [$L; $K]) = match (ix.next(), iy.next()) {
-                (Some(a), Some(b)) => (
-                    $crate::lanes::load_group::<$L, $K>(a),
-                    $crate::lanes::load_group::<$L, $K>(b),
-                ),
-                _ => (
-                    $crate::lanes::last_group::<$L, $K>(rx, tx, $pad_x),
-                    $crate::lanes::last_group::<$L, $K>(ry, ty, $pad_y),
-                ),
-            };
-            let r: [$L; $K] = $body;
-            match o {
-                Some(o) => $crate::lanes::store_group::<$L, $K>(o, r),
-                None => $crate::lanes::store_last_group::<$L, $K>(&mut *ro, &mut *to, r),
+        let (lx, ly) = (
+            $crate::lanes::pad_group::<$L, $K>(rx, tx, $pad_x),
+            $crate::lanes::pad_group::<$L, $K>(ry, ty, $pad_y),
+        );
+        let mut last_out = lx;
+        let has = usize::from(!rx.is_empty() || !tx.is_empty());
+        let parts = [
+            (gx, gy, &mut *go),
+            (
+                core::slice::from_ref(&lx).get(..has).unwrap_or_default(),
+                core::slice::from_ref(&ly).get(..has).unwrap_or_default(),
+                core::slice::from_mut(&mut last_out).get_mut(..has).unwrap_or_default(),
+            ),
+        ];
+        for (px, py, po) in parts {
+            for ((a, b), o) in px.iter().zip(py).zip(po) {
+                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(a);
+                let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
+                let r: [$L; $K] = $body;
+                $crate::lanes::store_group::<$L, $K>(o, r);
             }
+        }
+        if has == 1 {
+            $crate::lanes::store_last_group::<$L, $K>(ro, to, $crate::lanes::load_group::<$L, $K>(&last_out));
         }
     }};
 }
@@ -409,25 +446,26 @@ macro_rules! zip_map_groups_in_place {
         let (cy, ty) = <$L as $crate::lanes::Lanes>::chunks($y);
         let (gx, rx) = cx.as_chunks_mut::<$K>();
         let (gy, ry) = cy.as_chunks::<$K>();
-        let n = gx.len() + usize::from(!rx.is_empty() || !tx.is_empty());
-        let (mut ix, mut iy) = (gx.iter_mut(), gy.iter());
-        for _ in 0..n {
-            let c = ix.next();
-            let ($g, $h): ([$L; $K], [$L; $K]) = match (&c, iy.next()) {
-                (Some(a), Some(b)) => (
-                    $crate::lanes::load_group::<$L, $K>(a),
-                    $crate::lanes::load_group::<$L, $K>(b),
-                ),
-                _ => (
-                    $crate::lanes::last_group::<$L, $K>(&*rx, &*tx, $pad_x),
-                    $crate::lanes::last_group::<$L, $K>(ry, ty, $pad_y),
-                ),
-            };
-            let r: [$L; $K] = $body;
-            match c {
-                Some(c) => $crate::lanes::store_group::<$L, $K>(c, r),
-                None => $crate::lanes::store_last_group::<$L, $K>(&mut *rx, &mut *tx, r),
+        let mut lx = $crate::lanes::pad_group::<$L, $K>(&*rx, &*tx, $pad_x);
+        let ly = $crate::lanes::pad_group::<$L, $K>(ry, ty, $pad_y);
+        let has = usize::from(!rx.is_empty() || !tx.is_empty());
+        let parts = [
+            (&mut *gx, gy),
+            (
+                core::slice::from_mut(&mut lx).get_mut(..has).unwrap_or_default(),
+                core::slice::from_ref(&ly).get(..has).unwrap_or_default(),
+            ),
+        ];
+        for (px, py) in parts {
+            for (c, b) in px.iter_mut().zip(py) {
+                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
+                let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
+                let r: [$L; $K] = $body;
+                $crate::lanes::store_group::<$L, $K>(c, r);
             }
+        }
+        if has == 1 {
+            $crate::lanes::store_last_group::<$L, $K>(rx, tx, $crate::lanes::load_group::<$L, $K>(&lx));
         }
     }};
 }

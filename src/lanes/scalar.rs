@@ -12,6 +12,7 @@ impl Lanes for f32 {
     type Counts = u32;
     const LANES: usize = 1;
     const NAME: &'static str = "scalar";
+    const DESTRUCTIVE_MUL_ADD: bool = true;
 
     #[inline(always)]
     fn splat(v: f32) -> Self {

@@ -11,7 +11,9 @@ use crate::accum::{
     ExpSplit, Neumaier, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_checked, max_fast, neumaier,
 };
 use crate::exp::{exp_any, exp_neg};
-use crate::lanes::{Lanes, each, for_groups, map_groups, zip_groups, zip_map_groups, zip_map_groups_in_place};
+use crate::lanes::{
+    Lanes, each, for_groups, load_group, map_groups, zip_groups, zip_map_groups, zip_map_groups_in_place,
+};
 
 // ------------------------------------------------------------ backward
 
@@ -441,17 +443,19 @@ pub(crate) fn argmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> Option<
     }
     let mv = L::splat(m);
     let mut start = 0usize;
-    // NaN pads never compare equal.
-    for_groups!(L, K; x, f32::NAN, |g| {
+    // The whole groups, up to the first holding the max; the position
+    // search below walks the rest (the partial group too).
+    let (chunks, _) = L::chunks(x);
+    for c in chunks.as_chunks::<K>().0 {
         let mut hit = false;
-        for v in g {
+        for v in load_group::<L, K>(c) {
             hit |= L::any(v.eq(mv));
         }
         if hit {
             break;
         }
         start += K * L::LANES;
-    });
+    }
     let at = x.get(start..)?.iter().position(|&v| v == m)?;
     Some(start + at)
 }
