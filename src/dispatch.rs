@@ -110,7 +110,7 @@ const REQUESTED: Option<&str> = if cfg!(softmax_simd_backend = "avx512f") {
     Some("avx512f")
 } else if cfg!(softmax_simd_backend = "avx2+fma") {
     Some("avx2+fma")
-} else if cfg!(softmax_simd_backend = "portable") {
+} else if cfg!(any(softmax_simd_backend = "portable", softmax_simd_backend = "scalar")) {
     Some(<Portable as Lanes>::NAME)
 } else {
     None

@@ -168,19 +168,27 @@ pub(crate) fn fold_lanes<L: Lanes<Elem = f32>>(v: L, f: impl Fn(f32, f32) -> f32
 
 /// The portable backend of this build: `wide::f32x4` where it has SIMD
 /// registers (SSE2, NEON, simd128), one `f32` lane elsewhere (`wide`
-/// would keep four floats in memory there).
-#[cfg(any(
-    target_feature = "sse2",
-    all(target_arch = "aarch64", target_feature = "neon"),
-    target_feature = "simd128"
+/// would keep four floats in memory there). `--cfg
+/// softmax_simd_backend="scalar"` takes the one lane on any target, so
+/// the host suite runs the Cortex-M backend too (CI does).
+#[cfg(all(
+    any(
+        target_feature = "sse2",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        target_feature = "simd128"
+    ),
+    not(softmax_simd_backend = "scalar")
 ))]
 pub(crate) type Portable = wide::f32x4;
 /// See the SIMD definition above.
-#[cfg(not(any(
-    target_feature = "sse2",
-    all(target_arch = "aarch64", target_feature = "neon"),
-    target_feature = "simd128"
-)))]
+#[cfg(any(
+    not(any(
+        target_feature = "sse2",
+        all(target_arch = "aarch64", target_feature = "neon"),
+        target_feature = "simd128"
+    )),
+    softmax_simd_backend = "scalar"
+))]
 pub(crate) type Portable = f32;
 
 /// `K` per-lane counters at zero, for [`Lanes::count_where`].
