@@ -283,3 +283,140 @@ fn subnormal_mean_denominator_keeps_a_finite_gradient() {
         assert!((a - b).abs() <= 8.0 * f32::EPSILON * b.abs(), "[{i}] {a} vs {b}");
     }
 }
+
+/// The SIMD kernels as the training checker's implementation.
+mod training {
+    use crate::common::check_training::Training;
+    use softmax_simd::{CrossEntropy, Reduction};
+    crate::training_impl!(Simd, softmax_simd, false);
+
+    /// The options with `weights`, for `Sum` and for `Mean`.
+    pub fn both(weights: Option<&[f32]>) -> [CrossEntropy<'_>; 2] {
+        [Reduction::Sum, Reduction::Mean].map(|reduction| CrossEntropy {
+            weights,
+            reduction,
+            ..Default::default()
+        })
+    }
+}
+
+/// xent_options fuzz finding F23: a row of `+inf` logits with probability
+/// targets of opposite signs. Its loss `sum_c y_c ln 2` cancels; the SIMD
+/// special-row path rounded each `y_c ln 2` to f32 before summing (2 ULP
+/// from the reference here, more with deeper cancellation), where the
+/// reference forms and sums the terms in f64.
+#[test]
+fn xent_limit_row_terms_cancel() {
+    use common::check_training::{Targets, check_xent};
+    let x = [f32::INFINITY; 2];
+    let y = [0.3f32, -0.3001];
+    for o in training::both(None) {
+        check_xent::<training::Simd, u8>(&x, &Targets::Dense(&y), 2, &o).unwrap();
+        let simd = softmax_simd::cross_entropy_rows_dense(&x, &y, 2, &o, None, None).unwrap();
+        let refr = reference::cross_entropy_rows_dense(&x, &y, 2, &o, None, None).unwrap();
+        assert_eq!(simd.to_bits(), refr.to_bits(), "{simd:e} vs {refr:e}");
+    }
+}
+
+/// xent_options fuzz finding F24 (the checker's): probability targets near
+/// `f32::MAX / 4` make `sum_c |y_c| (|d_c| + l)` pass f32's range while the
+/// loss stays finite. The SIMD kernel's regrouped `A l - sum(y d)` and the
+/// reference's f64 terms are both within the row bound
+/// `8 eps sum_c |y_c| (|d_c| + l)` of the f64 loss, here 7 ULP apart; the
+/// checker held such rows to 1 ULP, as the limit rows.
+#[test]
+fn xent_targets_near_f32_max_finite_loss() {
+    use common::check_training::{Targets, check_xent};
+    use softmax_simd::{CrossEntropy, Reduction};
+    let x = [-1.731_958_7f32, -3.453_608_3, -4.072_165];
+    let y = [-7.04e37f32, 6.39e37, -5.01e37];
+    for o in training::both(None) {
+        check_xent::<training::Simd, u8>(&x, &Targets::Dense(&y), 3, &o).unwrap();
+    }
+    let o = CrossEntropy {
+        reduction: Reduction::Sum,
+        ..Default::default()
+    };
+    let simd = softmax_simd::cross_entropy_rows_dense(&x, &y, 3, &o, None, None).unwrap();
+    let refr = reference::cross_entropy_rows_dense(&x, &y, 3, &o, None, None).unwrap();
+    // Both finite, and apart by more than 1 ULP (what the checker used to allow).
+    assert!(simd.is_finite() && refr.is_finite());
+    assert!(simd.to_bits().abs_diff(refr.to_bits()) > 1, "{simd:e} vs {refr:e}");
+}
+
+/// xent_options fuzz finding F25 (the reference's; docs/training.md's open
+/// finding (1)): class weights near `f32::MIN` whose f32 sum overflows to
+/// `-inf`, without smoothing. The reference formed the smoothing part's
+/// `A = (e / C) sum_c w_c` as `0 * -inf = NaN`, so every gradient entry
+/// was NaN where the gradient is `w_t (p - onehot) / div` (the SIMD
+/// kernel's, and PyTorch's). `A` is now formed in f64.
+#[test]
+fn xent_weights_whose_sum_overflows_without_smoothing() {
+    use common::check_training::{Targets, check_xent};
+    use softmax_simd::CrossEntropy;
+    let w = [-2.6e38f32, 6.1e5, -2.6e38];
+    let x = [0.0f32, 0.5, -1.0, 0.0, 0.0, 0.0];
+    let labels = [1u8, 1];
+    for o in training::both(Some(&w)) {
+        check_xent::<training::Simd, u8>(&x, &Targets::Labels(&labels), 3, &o).unwrap();
+        let (mut ga, mut gb) = ([0.0f32; 6], [0.0f32; 6]);
+        softmax_simd::cross_entropy_rows(&x, &labels, 3, &o, None, Some(&mut ga)).unwrap();
+        reference::cross_entropy_rows(&x, &labels, 3, &o, None, Some(&mut gb)).unwrap();
+        for (i, (&a, &b)) in ga.iter().zip(&gb).enumerate() {
+            assert!(a.is_finite() && b.is_finite(), "[{i}] {a} vs {b}");
+            assert!((a - b).abs() <= 4.0 * f32::EPSILON * b.abs(), "[{i}] {a} vs {b}");
+        }
+    }
+    // The same weights on a `+inf` row (the SIMD kernel's scalar special path).
+    let x = [f32::INFINITY, 0.0, 0.0];
+    let o = CrossEntropy {
+        weights: Some(&w),
+        ..Default::default()
+    };
+    check_xent::<training::Simd, u8>(&x, &Targets::Labels(&[1u8]), 3, &o).unwrap();
+    let mut g = [0.0f32; 3];
+    softmax_simd::cross_entropy_rows(&x, &[1u8], 3, &o, None, Some(&mut g)).unwrap();
+    assert_eq!(g, [1.0, -1.0, 0.0]);
+}
+
+/// xent_options fuzz finding F26 (the checker's): a `Mean` denominator of
+/// about `-1e11` (weights `-3.4e10` on half the rows) divides the
+/// gradient of the rows whose label weighs `2.6e-29` down to subnormals
+/// (`-1.6409e-41`). The kernel's entry was the correctly rounded f32, but
+/// the checker's bound, divided by the denominator too, had fallen below
+/// f32's subnormal spacing (`2^-149`), which it now adds.
+#[test]
+fn xent_gradient_divided_into_subnormals() {
+    use common::check_training::{Targets, check_xent};
+    use softmax_simd::CrossEntropy;
+    let w: Vec<f32> = (0..16)
+        .map(|c| f32::from_bits(if c % 2 == 0 { 268_829_186 } else { 3_506_044_814 }))
+        .collect();
+    let x = [0.0f32; 96];
+    let labels = [14usize, 11, 14, 11, 14, 11];
+    let o = CrossEntropy {
+        weights: Some(&w),
+        ..Default::default()
+    };
+    check_xent::<training::Simd, usize>(&x, &Targets::Labels(&labels), 16, &o).unwrap();
+    let mut g = [0.0f32; 96];
+    softmax_simd::cross_entropy_rows(&x, &labels, 16, &o, None, Some(&mut g)).unwrap();
+    assert!(g[0] != 0.0 && g[0].abs() < f32::MIN_POSITIVE, "{:e}", g[0]);
+}
+
+/// xent_options fuzz finding F27 (the checker's): subnormal probability
+/// targets (`-5.94e-43`) times a weight of `-0.00093` give a coefficient
+/// of `5.5e-46`, which f32 rounds to 0 (both implementations form the
+/// coefficients in f32, as docs/SEMANTICS.md says), on a logit `1.8e30`
+/// below the max: the f64 oracle's loss keeps its `1e-15`. The checker now
+/// allows each coefficient's absolute subnormal rounding.
+#[test]
+fn xent_coefficient_underflows_on_a_far_logit() {
+    use common::check_training::{Targets, check_xent};
+    let w = [-0.001f32, 0.002, -0.000_93];
+    let x = [0.0f32, 0.346_573_65, -1.782_633_7e30];
+    let y = [-5.94e-43f32; 3];
+    for o in training::both(Some(&w)) {
+        check_xent::<training::Simd, u8>(&x, &Targets::Dense(&y), 3, &o).unwrap();
+    }
+}

@@ -7,9 +7,7 @@
 //! and [`blocked`](super::blocked).
 
 use super::{exact_loss, limits};
-use crate::accum::{
-    ExpSplit, Neumaier, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_checked, max_fast, neumaier,
-};
+use crate::accum::{ExpSplit, Neumaier, Sum, exp_sum_split_scaled, has_nan, log_normaliser, max_checked, max_fast};
 use crate::exp::{exp_any, exp_neg};
 use crate::lanes::{
     Lanes, each, for_groups, load_group, map_groups, zip_groups, zip_map_groups, zip_map_groups_in_place,
@@ -342,20 +340,32 @@ fn xent_special(x: &[f32], target: Target<'_>, o: &Xent<'_>, grad: Option<&mut [
         return f32::NAN;
     }
     let k = x.iter().filter(|&&v| v == f32::INFINITY).count();
-    let mut loss = Neumaier::new();
+    // The terms formed and summed in f64, rounded once, as the reference
+    // forms every row's loss (`wide_sum`): f32 products `coef * ln k`
+    // would each round, and the rounding errors of terms of opposite signs
+    // survive their cancellation (a few ULP of the loss).
+    let mut loss = 0.0f64;
     let mut a = Neumaier::new();
     for (c, &v) in x.iter().enumerate() {
         let (s, coef) = coefs(c, target, o);
         a.add(s);
         if coef != 0.0 {
-            loss.add(coef * -limits(v, m, k).0);
+            loss += f64::from(coef) * f64::from(-limits(v, m, k).0);
         }
     }
     if let Some(g) = grad {
         // `A` as the reference forms it: `(e / C) sum_c w_c` for class
-        // indices, the compensated sum of the coefficients for probabilities.
+        // indices (in f64, rounded once: an f32 sum of weights near
+        // `f32::MAX` overflows, and `0 * inf` is NaN without smoothing),
+        // the compensated sum of the coefficients for probabilities.
         let a = match target {
-            Target::Index(_) => o.e_c * o.weights.map_or(x.len() as f32, |w| neumaier(w.iter().copied())),
+            Target::Index(_) => o.weights.map_or(o.e_c * x.len() as f32, |w| {
+                let mut total = 0.0f64;
+                for &v in w {
+                    total += f64::from(v);
+                }
+                (f64::from(o.e_c) * total) as f32
+            }),
             Target::Dense(_) => a.finish(),
         };
         for (j, (g, &v)) in g.iter_mut().zip(x).enumerate() {
@@ -369,7 +379,7 @@ fn xent_special(x: &[f32], target: Target<'_>, o: &Xent<'_>, grad: Option<&mut [
             *g = (one_hot + (a * p - s)) / o.div;
         }
     }
-    loss.finish()
+    loss as f32
 }
 
 /// The weight of class `c` (1 without weights).

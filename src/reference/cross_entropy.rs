@@ -208,7 +208,13 @@ pub fn cross_entropy_rows<L: Label>(
     let e = options.label_smoothing;
     let e_c = e / classes as f32;
     let w = |c: usize| options.weights.map_or(1.0, |w| w.get(c).copied().unwrap_or(f32::NAN));
-    let w_total = options.weights.map_or(classes as f32, |w| neumaier(w.iter().copied()));
+    // `A = (e / C) sum_c w_c`, formed in f64 and rounded once: an f32 sum
+    // of weights near `f32::MAX` overflows, and without smoothing
+    // `0 * inf` made every gradient NaN where `A` is 0 (a weight that is
+    // not finite still makes it NaN, as `0 * inf`).
+    let a = options.weights.map_or(e_c * classes as f32, |w| {
+        (f64::from(e_c) * w.iter().map(|&v| f64::from(v)).sum::<f64>()) as f32
+    });
     let ignore = options.ignore_index;
     // The class of each row, `None` if ignored (the labels are checked).
     let target = |n: usize| labels.get(n).and_then(|&l| class(l, classes, ignore).ok().flatten());
@@ -232,7 +238,7 @@ pub fn cross_entropy_rows<L: Label>(
             let coefs = Coefs {
                 hot: Some((t, (1.0 - e) * w(t))),
                 spread: |c| e_c * w(c),
-                a: e_c * w_total,
+                a,
             };
             row_loss(x, &coefs, div, g)
         }
