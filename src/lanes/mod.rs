@@ -253,9 +253,20 @@ pub(crate) fn pad_group<L: Lanes<Elem = f32>, const K: usize>(
     tail: &[f32],
     pad: f32,
 ) -> [L::Array; K] {
-    let mut a = [L::splat(pad).to_array(); K];
-    store_group::<L, K>(&mut a, last_group::<L, K>(chunks, tail, pad));
-    a
+    last_group::<L, K>(chunks, tail, pad).map(L::to_array)
+}
+
+/// The padded last group as the loops' second walk: itself if the row
+/// has one (`has`), else nothing.
+#[inline(always)]
+pub(crate) fn tail_part<T>(last: &T, has: bool) -> &[T] {
+    if has { core::slice::from_ref(last) } else { &[] }
+}
+
+/// [`tail_part`], mutable.
+#[inline(always)]
+pub(crate) fn tail_part_mut<T>(last: &mut T, has: bool) -> &mut [T] {
+    if has { core::slice::from_mut(last) } else { &mut [] }
 }
 
 #[inline(always)]
@@ -318,8 +329,8 @@ macro_rules! for_groups {
         let (chunks, tail) = <$L as $crate::lanes::Lanes>::chunks($x);
         let (groups, rest) = chunks.as_chunks::<$K>();
         let last = $crate::lanes::pad_group::<$L, $K>(rest, tail, $pad);
-        let has = usize::from(!rest.is_empty() || !tail.is_empty());
-        for part in [groups, core::slice::from_ref(&last).get(..has).unwrap_or_default()] {
+        let has = !rest.is_empty() || !tail.is_empty();
+        for part in [groups, $crate::lanes::tail_part(&last, has)] {
             for c in part {
                 let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
                 $body;
@@ -339,13 +350,10 @@ macro_rules! zip_groups {
             $crate::lanes::pad_group::<$L, $K>(ra, ta, $pad_a),
             $crate::lanes::pad_group::<$L, $K>(rb, tb, $pad_b),
         );
-        let has = usize::from(!ra.is_empty() || !ta.is_empty());
+        let has = !ra.is_empty() || !ta.is_empty();
         let parts = [
             (ga, gb),
-            (
-                core::slice::from_ref(&la).get(..has).unwrap_or_default(),
-                core::slice::from_ref(&lb).get(..has).unwrap_or_default(),
-            ),
+            ($crate::lanes::tail_part(&la, has), $crate::lanes::tail_part(&lb, has)),
         ];
         for (pa, pb) in parts {
             for (a, b) in pa.iter().zip(pb) {
@@ -366,12 +374,12 @@ macro_rules! map_groups {
         let (go, ro) = co.as_chunks_mut::<$K>();
         let last = $crate::lanes::pad_group::<$L, $K>(rx, tx, $pad);
         let mut last_out = last;
-        let has = usize::from(!rx.is_empty() || !tx.is_empty());
+        let has = !rx.is_empty() || !tx.is_empty();
         let parts = [
             (gx, &mut *go),
             (
-                core::slice::from_ref(&last).get(..has).unwrap_or_default(),
-                core::slice::from_mut(&mut last_out).get_mut(..has).unwrap_or_default(),
+                $crate::lanes::tail_part(&last, has),
+                $crate::lanes::tail_part_mut(&mut last_out, has),
             ),
         ];
         for (px, po) in parts {
@@ -381,7 +389,7 @@ macro_rules! map_groups {
                 $crate::lanes::store_group::<$L, $K>(o, r);
             }
         }
-        if has == 1 {
+        if has {
             $crate::lanes::store_last_group::<$L, $K>(ro, to, $crate::lanes::load_group::<$L, $K>(&last_out));
         }
     }};
@@ -393,18 +401,15 @@ macro_rules! map_groups_in_place {
         let (cx, tx) = <$L as $crate::lanes::Lanes>::chunks_mut($x);
         let (gx, rx) = cx.as_chunks_mut::<$K>();
         let mut last = $crate::lanes::pad_group::<$L, $K>(&*rx, &*tx, $pad);
-        let has = usize::from(!rx.is_empty() || !tx.is_empty());
-        for part in [
-            &mut *gx,
-            core::slice::from_mut(&mut last).get_mut(..has).unwrap_or_default(),
-        ] {
+        let has = !rx.is_empty() || !tx.is_empty();
+        for part in [&mut *gx, $crate::lanes::tail_part_mut(&mut last, has)] {
             for c in part {
                 let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
                 let r: [$L; $K] = $body;
                 $crate::lanes::store_group::<$L, $K>(c, r);
             }
         }
-        if has == 1 {
+        if has {
             $crate::lanes::store_last_group::<$L, $K>(rx, tx, $crate::lanes::load_group::<$L, $K>(&last));
         }
     }};
@@ -424,13 +429,13 @@ macro_rules! zip_map_groups {
             $crate::lanes::pad_group::<$L, $K>(ry, ty, $pad_y),
         );
         let mut last_out = lx;
-        let has = usize::from(!rx.is_empty() || !tx.is_empty());
+        let has = !rx.is_empty() || !tx.is_empty();
         let parts = [
             (gx, gy, &mut *go),
             (
-                core::slice::from_ref(&lx).get(..has).unwrap_or_default(),
-                core::slice::from_ref(&ly).get(..has).unwrap_or_default(),
-                core::slice::from_mut(&mut last_out).get_mut(..has).unwrap_or_default(),
+                $crate::lanes::tail_part(&lx, has),
+                $crate::lanes::tail_part(&ly, has),
+                $crate::lanes::tail_part_mut(&mut last_out, has),
             ),
         ];
         for (px, py, po) in parts {
@@ -441,7 +446,7 @@ macro_rules! zip_map_groups {
                 $crate::lanes::store_group::<$L, $K>(o, r);
             }
         }
-        if has == 1 {
+        if has {
             $crate::lanes::store_last_group::<$L, $K>(ro, to, $crate::lanes::load_group::<$L, $K>(&last_out));
         }
     }};
@@ -456,12 +461,12 @@ macro_rules! zip_map_groups_in_place {
         let (gy, ry) = cy.as_chunks::<$K>();
         let mut lx = $crate::lanes::pad_group::<$L, $K>(&*rx, &*tx, $pad_x);
         let ly = $crate::lanes::pad_group::<$L, $K>(ry, ty, $pad_y);
-        let has = usize::from(!rx.is_empty() || !tx.is_empty());
+        let has = !rx.is_empty() || !tx.is_empty();
         let parts = [
             (&mut *gx, gy),
             (
-                core::slice::from_mut(&mut lx).get_mut(..has).unwrap_or_default(),
-                core::slice::from_ref(&ly).get(..has).unwrap_or_default(),
+                $crate::lanes::tail_part_mut(&mut lx, has),
+                $crate::lanes::tail_part(&ly, has),
             ),
         ];
         for (px, py) in parts {
@@ -472,7 +477,7 @@ macro_rules! zip_map_groups_in_place {
                 $crate::lanes::store_group::<$L, $K>(c, r);
             }
         }
-        if has == 1 {
+        if has {
             $crate::lanes::store_last_group::<$L, $K>(rx, tx, $crate::lanes::load_group::<$L, $K>(&lx));
         }
     }};
