@@ -156,6 +156,9 @@ mod tests {
         Ok(worst)
     }
 
+    // x86_64 only: the one-lane exp is plain f32 arithmetic, which Rust
+    // rounds alike on every IEEE target (no contraction into FMA), and
+    // wasm32-wasip1 cannot spawn the threads this walk uses.
     #[test]
     #[cfg_attr(
         any(
@@ -166,9 +169,10 @@ mod tests {
             softmax_simd_structure = "short",
             softmax_simd_structure = "long",
             softmax_simd_no_panic,
-            target_feature = "avx512f"
+            target_feature = "avx512f",
+            not(target_arch = "x86_64")
         ),
-        ignore = "exhaustive: runs once, in the default release test run (`cargo test --release`)"
+        ignore = "exhaustive: runs once, in the default release test run (`cargo test --release`) on x86_64"
     )]
     fn one_lane_exp_every_f32() {
         // Every pattern of the finite-result domain `[-87.33654, 88.72283]`
