@@ -41,8 +41,10 @@ use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 /// instruction counts: softmax at n = 1000 takes 40526 instructions with
 /// 1, 55648 with 4).
 #[cfg(target_arch = "x86_64")]
+#[allow(dead_code, reason = "unused in a build forced to another backend")]
 const K_AVX512: usize = 4;
 #[cfg(target_arch = "x86_64")]
+#[allow(dead_code, reason = "unused in a build forced to another backend")]
 const K_AVX2: usize = 2;
 /// See [`K_AVX2`].
 pub(crate) const K_PORTABLE: usize = if cfg!(all(target_arch = "aarch64", target_feature = "neon")) {
@@ -93,14 +95,31 @@ cpufeatures::new!(
 #[cfg(target_arch = "x86_64")]
 cpufeatures::new!(cpu_avx2, "avx2", "fma", "bmi1", "bmi2", "popcnt");
 
-/// Whether this CPU (and OS) can run backend `b`.
+/// Whether this build carries the AVX-512 kernels: every build but one
+/// that asks for another backend (`--cfg softmax_simd_backend`). A forced
+/// build compiles the backend it asks for and the portable lanes, its
+/// fallback, and no other: the kernels are most of the crate's compile
+/// time (CI builds the suite once per forced backend) and of its code.
+const AVX512_BUILT: bool = !cfg!(any(
+    softmax_simd_backend = "avx2+fma",
+    softmax_simd_backend = "portable",
+    softmax_simd_backend = "scalar"
+));
+/// Whether this build carries the AVX2 kernels; see [`AVX512_BUILT`].
+const AVX2_BUILT: bool = !cfg!(any(
+    softmax_simd_backend = "avx512f",
+    softmax_simd_backend = "portable",
+    softmax_simd_backend = "scalar"
+));
+
+/// Whether this build carries backend `b` and this CPU (and OS) can run it.
 pub(crate) fn supported(b: Backend) -> bool {
     match b {
         Backend::Portable => true,
         #[cfg(target_arch = "x86_64")]
-        Backend::Avx2 => cpu_avx2::get(),
+        Backend::Avx2 => AVX2_BUILT && cpu_avx2::get(),
         #[cfg(target_arch = "x86_64")]
-        Backend::Avx512 => cpu_avx512::get(),
+        Backend::Avx512 => AVX512_BUILT && cpu_avx512::get(),
     }
 }
 
@@ -219,8 +238,13 @@ macro_rules! entries {
                 }
                 return first($($arg),*);
             };
+            // A backend this build does not carry (`AVX512_BUILT`,
+            // `AVX2_BUILT`) is never chosen, and its arm is not compiled.
             match backend {
-                #[cfg(target_arch = "x86_64")]
+                #[cfg(all(
+                    target_arch = "x86_64",
+                    not(any(softmax_simd_backend = "avx2+fma", softmax_simd_backend = "portable", softmax_simd_backend = "scalar"))
+                ))]
                 Backend::Avx512 => {
                     #[target_feature(enable = "avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,fma,bmi1,bmi2,popcnt")]
                     fn avx512($($arg: $ty),*) $(-> $ret)? {
@@ -230,7 +254,10 @@ macro_rules! entries {
                     // Avx512 only where every feature above was proven.
                     unsafe { avx512($($arg),*) }
                 }
-                #[cfg(target_arch = "x86_64")]
+                #[cfg(all(
+                    target_arch = "x86_64",
+                    not(any(softmax_simd_backend = "avx512f", softmax_simd_backend = "portable", softmax_simd_backend = "scalar"))
+                ))]
                 Backend::Avx2 => {
                     #[target_feature(enable = "avx2,fma,bmi1,bmi2,popcnt")]
                     fn avx2($($arg: $ty),*) $(-> $ret)? {
@@ -240,7 +267,7 @@ macro_rules! entries {
                     // Avx2 only where every feature above was proven.
                     unsafe { avx2($($arg),*) }
                 }
-                Backend::Portable => {
+                _ => {
                     // Out of line on x86_64, so that the entry holds no
                     // kernel: it reads the choice and jumps, with no stack
                     // frame of its own (the AVX calls are the common ones).
@@ -366,6 +393,13 @@ mod tests {
             }
         }
         assert!(supported(now));
+        // A forced build carries the backend it asked for and the portable
+        // fallback, and no other.
+        if let Some(name) = REQUESTED {
+            for &b in Backend::ALL {
+                assert!(!supported(b) || b == Backend::Portable || b.name() == name);
+            }
+        }
         // The best supported backend when nothing is requested or fixed.
         if REQUESTED.is_none() && FIXED.is_none() {
             assert_eq!(Some(now), Backend::ALL.iter().copied().find(|&b| supported(b)));

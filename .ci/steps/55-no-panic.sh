@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci: background
 # Link-time proof that no public kernel can panic (as libm does, under a cfg
 # of our own: libm's `assert_no_panic` would switch on libm's attributes
 # too, and libm has no no-panic dependency here). With

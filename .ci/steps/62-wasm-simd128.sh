@@ -23,10 +23,11 @@ export RUSTDOCFLAGS="-C target-feature=+simd128"
 export CARGO_TARGET_WASM32_WASIP1_RUNNER="node --experimental-wasi-unstable-preview1 $PWD/.ci/wasi-runner.mjs"
 # The exhaustive exp test checks every k-th f32 bit pattern, on one thread
 # (wasm32-wasip1 has none to spawn): an odd stride still walks every binade
-# and, coprime to 2^j, every pattern of the low mantissa bits. Stride 7
-# took 5 s; CI checks all 2^32 patterns (stride 1, 32 s): every backend
-# passes the exhaustive test.
-export SOFTMAX_SIMD_EXP_STRIDE="${SOFTMAX_SIMD_EXP_STRIDE:-1}"
+# and, coprime to 2^j, every pattern of the low mantissa bits. Stride 1
+# (all 2^32 patterns) took 32 s, stride 7 5 s; CI takes stride 3 (about
+# 11 s) within its time budget: simd128's f32x4 exp is the SSE2 one's
+# arithmetic (no FMA in either), and the x86 runs check that at stride 1.
+export SOFTMAX_SIMD_EXP_STRIDE="${SOFTMAX_SIMD_EXP_STRIDE:-3}"
 
 section "cargo test --release --target wasm32-wasip1, +simd128 (Node $(node --version) WASI, exp stride $SOFTMAX_SIMD_EXP_STRIDE)"
 # --nocapture: wasm32-wasip1 aborts on a panic, which loses libtest's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci: background
 # Miri step: the scalar reference and the portable SSE2 lane path (the
 # default x86-64 target: wide::f32x4 on SSE2 intrinsics, which Miri
 # emulates) under `cargo +nightly miri test`, over a reduced-size subset of
@@ -14,6 +15,11 @@
 set -euo pipefail
 
 started=$SECONDS
+# It runs in the background from the start of .ci/steps (see .ci/run),
+# before the fuzz step would install nightly.
+if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    rustup toolchain install nightly --profile minimal
+fi
 rustup component add miri rust-src --toolchain nightly
 # Builds Miri's sysroot once (about a minute on 2 cores; cached afterwards).
 cargo +nightly miri setup
