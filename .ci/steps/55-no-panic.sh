@@ -22,5 +22,5 @@ bash firmware/ci/no-panic-coverage.sh
 section "no-panic proof (cargo test --release --lib, lanes: host default)"
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/no-panic" \
     CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
-    RUSTFLAGS="--cfg softmax_simd_no_panic" \
+    RUSTFLAGS="--cfg softmax_simd_no_panic --cfg softmax_simd_no_bench" \
     cargo test --release --lib

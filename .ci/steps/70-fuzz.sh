@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ci: background
 # Fuzz step: every cargo-fuzz target in fuzz/ runs for a bounded time
 # (FUZZ_SECONDS each, default 25, less if the build was slow: see
 # FUZZ_BUDGET below) on a copy of its committed seed corpus;
@@ -43,11 +44,11 @@ failed=()
 # open finding, docs/fuzzing.md).
 targets="$(cargo +nightly fuzz list)"
 [ -n "$targets" ] || { echo "fuzz: no targets listed"; exit 1; }
-# Keep the whole step inside FUZZ_BUDGET seconds (default 340, under 6
-# minutes): on a slow (loaded) build each target gets less than
+# Keep the whole step inside FUZZ_BUDGET seconds (default 260, under 5
+# minutes, for CI's 25): on a slow (loaded) build each target gets less than
 # FUZZ_SECONDS, but never less than 10 s. Each run adds about 2 s of startup.
 set -- $targets
-left=$((${FUZZ_BUDGET:-340} - (SECONDS - started)))
+left=$((${FUZZ_BUDGET:-260} - (SECONDS - started)))
 per=$((left / $# - 2))
 if [ "$per" -lt "$FUZZ_SECONDS" ]; then
     FUZZ_SECONDS=$((per > 10 ? per : 10))
