@@ -251,20 +251,36 @@ pub(crate) fn xent_row<L: Lanes<Elem = f32>, const K: usize, const W: bool, cons
     let c1 = L::splat((h + a) / s);
     let iv = L::splat(inv);
     let pv = L::splat(pre);
-    zip3_groups!(L, K; x, f32::NEG_INFINITY, w, w_pad, y, 0.0, Some(&mut *g), |gx, wg, yg| {
-        let mut out = [zero; K];
-        for ((out, (v, wv)), yv) in out.iter_mut().zip(gx.into_iter().zip(wg)).zip(yg) {
-            let e = exp_neg(v - mv);
-            let c = if SPREAD { coef!(wv, yv) } else { zero };
-            *out = ((c1 * e - c) * pv) * iv;
-        }
-        out
-    });
+    if SPREAD {
+        zip3_groups!(L, K; x, f32::NEG_INFINITY, w, w_pad, y, 0.0, Some(&mut *g), |gx, wg, yg| {
+            let mut out = [zero; K];
+            for ((out, (v, wv)), yv) in out.iter_mut().zip(gx.into_iter().zip(wg)).zip(yg) {
+                let e = exp_neg(v - mv);
+                *out = ((c1 * e - coef!(wv, yv)) * pv) * iv;
+            }
+            out
+        });
+    } else {
+        // No spread coefficient: the logits alone (the one-hot entry is
+        // written below).
+        map_groups!(L, K; x, &mut *g, f32::NEG_INFINITY, |gx| each!(gx, |v| ((c1 * exp_neg(v - mv)) * pv) * iv));
+    }
     if let Some((t, h)) = hot
         && let Some(gt) = g.get_mut(t)
     {
-        // h (p_t - 1) without cancellation: -(S - e_t) / S.
-        let e_t = if d_t == 0.0 { 1.0 } else { libm::expf(d_t) };
+        // h (p_t - 1) without cancellation: -(S - e_t) / S. Off the max
+        // (`d_t < 0`) `p_t < 1/2`, so `p_t - 1` does not cancel; `e_t` is
+        // the lanes' exp, as every other entry's.
+        let e_t = if d_t == 0.0 {
+            1.0
+        } else {
+            exp_neg(L::splat(d_t))
+                .to_array()
+                .as_ref()
+                .first()
+                .copied()
+                .unwrap_or(f32::NAN)
+        };
         let p_t = e_t / s;
         let p_t_minus_1 = if d_t == 0.0 {
             -(small + (ties - 1.0)) / s
