@@ -172,3 +172,8 @@ mod no_panic_roots;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+// So is the training page's example (moved there from the README).
+#[cfg(doctest)]
+#[doc = include_str!("../docs/training.md")]
+struct TrainingDoctests;
