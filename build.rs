@@ -2,8 +2,8 @@
 //! `SOFTMAX_SIMD_BACKEND=portable cargo test` sets the same cfg as
 //! `RUSTFLAGS='--cfg softmax_simd_backend="portable"'`, but for this crate
 //! alone. RUSTFLAGS reaches every dependency, so each forced build
-//! recompiled them all; CI forces three builds and shares one target
-//! directory this way (docs/ARCHITECTURE.md, "Reaching every backend and
+//! recompiled them all; CI's forced builds share one target directory
+//! this way (docs/ARCHITECTURE.md, "Reaching every backend and
 //! structure in tests"). Nothing is emitted when the variables are unset.
 
 use std::env;

@@ -16,8 +16,6 @@ msrv="$(sed -n 's/^rust-version *= *"\(.*\)"/\1/p' Cargo.toml | head -1)"
 # A machine that cannot install it says so in step 50.
 rustup toolchain list | grep -q "^$msrv" || rustup toolchain install "$msrv" --profile minimal || true
 
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    rustup toolchain install nightly --profile minimal
-fi
+ensure_nightly
 rustup component add miri rust-src --toolchain nightly
 echo "tools: in place"

@@ -15,11 +15,8 @@
 set -euo pipefail
 
 started=$SECONDS
-# It runs in the background from the start of .ci/steps (see .ci/run),
-# before the fuzz step would install nightly.
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-    rustup toolchain install nightly --profile minimal
-fi
+source firmware/ci/lib.sh
+ensure_nightly
 rustup component add miri rust-src --toolchain nightly
 # Builds Miri's sysroot once (about a minute on 2 cores; cached afterwards).
 cargo +nightly miri setup

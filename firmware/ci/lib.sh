@@ -32,6 +32,12 @@ ensure_target() {
     done
 }
 
+# ensure_nightly: install the nightly toolchain if it is missing (Miri and
+# cargo-fuzz need it).
+ensure_nightly() {
+    rustup run nightly rustc --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
+}
+
 # section TITLE: a visible marker in the CI log.
 section() {
     printf '\n==== %s ====\n' "$*"
