@@ -13,7 +13,7 @@
 
 use crate::exp::exp_any;
 use crate::lanes::{Lanes, each, map_groups};
-use crate::passes::{blocked, copy, dense_loss, log_softmax_special, three_pass};
+use crate::passes::{blocked, copy, dense_loss, log_softmax_special, registers, three_pass};
 use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 pub(crate) mod training;
@@ -102,6 +102,26 @@ const fn short<L: Lanes, const K: usize>(len: usize) -> bool {
     K > 1 && len < 2 * K * L::LANES
 }
 
+/// Rows of one or two vectors run on registers (`passes::registers`):
+/// `$call` with `$V` the vectors the row needs, returned from the caller.
+/// Not on the one-lane backend, whose loops already keep a value in a
+/// register, and whose flash the second copy of each kernel would cost.
+macro_rules! in_registers {
+    ($L:ty, $len:expr, |$V:ident| $call:expr) => {{
+        let len: usize = $len;
+        if <$L as Lanes>::LANES > 1 && len != 0 && len <= 2 * <$L as Lanes>::LANES {
+            return if len <= <$L as Lanes>::LANES {
+                const $V: usize = 1;
+                $call
+            } else {
+                const $V: usize = 2;
+                $call
+            };
+        }
+    }};
+}
+pub(crate) use in_registers;
+
 /// `out = exp(x)` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn exp<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
@@ -123,6 +143,7 @@ pub(crate) fn max<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
 /// `softmax` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
+    in_registers!(L, x.len(), |V| registers::softmax::<L, V, false>(x, 1.0, out));
     if short::<L, K>(x.len()) {
         return softmax::<L, 1>(x, out);
     }
@@ -136,6 +157,7 @@ pub(crate) fn softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut
 /// `softmax` in place.
 #[inline(always)]
 pub(crate) fn softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32]) {
+    in_registers!(L, x.len(), |V| registers::softmax_in_place::<L, V, false>(x, 1.0));
     if short::<L, K>(x.len()) {
         return softmax_in_place::<L, 1>(x);
     }
@@ -161,6 +183,7 @@ fn log_sum<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> Option<(f32, f32)
 /// `logsumexp(x)`.
 #[inline(always)]
 pub(crate) fn logsumexp<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 {
+    in_registers!(L, x.len(), |V| registers::logsumexp::<L, V, false>(x, 1.0));
     if short::<L, K>(x.len()) {
         return logsumexp::<L, 1>(x);
     }
@@ -173,6 +196,7 @@ pub(crate) fn logsumexp<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]) -> f32 
 /// `log_softmax` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn log_softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: &mut [f32]) {
+    in_registers!(L, x.len(), |V| registers::log_softmax::<L, V, false>(x, 1.0, out));
     if short::<L, K>(x.len()) {
         return log_softmax::<L, 1>(x, out);
     }
@@ -188,6 +212,7 @@ pub(crate) fn log_softmax<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], out: 
 /// `log_softmax` in place.
 #[inline(always)]
 pub(crate) fn log_softmax_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32]) {
+    in_registers!(L, x.len(), |V| registers::log_softmax_in_place::<L, V, false>(x, 1.0));
     if short::<L, K>(x.len()) {
         return log_softmax_in_place::<L, 1>(x);
     }
@@ -229,6 +254,7 @@ pub(crate) fn sparse_row<L: Lanes<Elem = f32>, const K: usize>(
     label: usize,
     grad: Option<&mut [f32]>,
 ) -> f32 {
+    in_registers!(L, logits.len(), |V| registers::sparse_row::<L, V>(logits, label, grad));
     if short::<L, K>(logits.len()) {
         return sparse_row::<L, 1>(logits, label, grad);
     }

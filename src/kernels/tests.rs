@@ -204,3 +204,55 @@ fn long_sum_keeps_its_bound() {
         "{got:e} vs {want:e}"
     );
 }
+
+/// Bitwise equality, NaN equal to NaN.
+fn same(a: f32, b: f32) -> bool {
+    a.to_bits() == b.to_bits() || a.is_nan() && b.is_nan()
+}
+
+#[test]
+fn registers_match_three_pass() {
+    // Rows of one or two vectors run on registers (`passes::registers`);
+    // their results must be the 3-pass structure's bit for bit, ties,
+    // masked entries and special values included.
+    use crate::lanes::{Lanes, Portable};
+    let lanes = match dispatch::current() {
+        #[cfg(target_arch = "x86_64")]
+        dispatch::Backend::Avx512 => 16,
+        #[cfg(target_arch = "x86_64")]
+        dispatch::Backend::Avx2 => 8,
+        _ => <Portable as Lanes>::LANES,
+    };
+    for n in 1..=2 * lanes {
+        let mut rows = vec![lcg(n, n as u32 + 7, 30.0), vec![1.5; n]];
+        let mut tied = lcg(n, n as u32, 4.0);
+        tied[n / 2] = 9.0;
+        tied[n - 1] = 9.0;
+        rows.push(tied);
+        for v in [f32::NEG_INFINITY, f32::INFINITY, f32::NAN, -200.0] {
+            let mut r = lcg(n, 3 * n as u32, 10.0);
+            r[(n * 2) / 3] = v;
+            rows.push(r);
+        }
+        rows.push(vec![f32::NEG_INFINITY; n]);
+        for x in &rows {
+            let mut want = vec![0.0; n];
+            let _ = dispatch::softmax_three_pass(x, &mut want);
+            let mut got = vec![0.0; n];
+            let _ = dispatch::softmax(x, &mut got);
+            let mut inplace = x.clone();
+            dispatch::softmax_in_place(&mut inplace);
+            for i in 0..n {
+                assert!(
+                    same(got[i], want[i]),
+                    "softmax n = {n}, i = {i}: {} vs {}",
+                    got[i],
+                    want[i]
+                );
+                assert!(same(inplace[i], want[i]), "in place n = {n}, i = {i}");
+            }
+            let (lse, two) = (dispatch::logsumexp(x), dispatch::logsumexp_two_pass(x));
+            assert!(same(lse, two), "logsumexp n = {n}: {lse:e} vs {two:e}");
+        }
+    }
+}

@@ -9,6 +9,7 @@
 //! loop, shared by both structures.
 
 pub(crate) mod blocked;
+pub(crate) mod registers;
 pub(crate) mod three_pass;
 pub(crate) mod training;
 

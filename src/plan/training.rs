@@ -4,17 +4,18 @@
 //! `argmax` take their passes of `passes::training`; short rows the
 //! one-vector-per-step form, as everywhere.
 
-use super::{copy, crossovers, log_softmax_special, long_row, short};
+use super::{copy, crossovers, in_registers, log_softmax_special, long_row, short};
 use crate::accum::max_fast;
 use crate::lanes::Lanes;
 use crate::passes::training::{self as pass, Chunk, Target, Xent};
-use crate::passes::{blocked, three_pass};
+use crate::passes::{blocked, registers, three_pass};
 
 // ----------------------------------------------------------- temperature
 
 /// `softmax(beta * x)` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn softmax_scaled<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], beta: f32, out: &mut [f32]) {
+    in_registers!(L, x.len(), |V| registers::softmax::<L, V, true>(x, beta, out));
     if short::<L, K>(x.len()) {
         return softmax_scaled::<L, 1>(x, beta, out);
     }
@@ -28,6 +29,7 @@ pub(crate) fn softmax_scaled<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], be
 /// `softmax(beta * x)` in place.
 #[inline(always)]
 pub(crate) fn softmax_scaled_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32], beta: f32) {
+    in_registers!(L, x.len(), |V| registers::softmax_in_place::<L, V, true>(x, beta));
     if short::<L, K>(x.len()) {
         return softmax_scaled_in_place::<L, 1>(x, beta);
     }
@@ -53,6 +55,7 @@ fn log_sum_scaled<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], beta: f32) ->
 /// `logsumexp(beta * x) = beta * m + log1p(S - 1)`.
 #[inline(always)]
 pub(crate) fn logsumexp_scaled<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], beta: f32) -> f32 {
+    in_registers!(L, x.len(), |V| registers::logsumexp::<L, V, true>(x, beta));
     if short::<L, K>(x.len()) {
         return logsumexp_scaled::<L, 1>(x, beta);
     }
@@ -66,6 +69,7 @@ pub(crate) fn logsumexp_scaled<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], 
 /// `log_softmax(beta * x)` (`out.len() == x.len()`).
 #[inline(always)]
 pub(crate) fn log_softmax_scaled<L: Lanes<Elem = f32>, const K: usize>(x: &[f32], beta: f32, out: &mut [f32]) {
+    in_registers!(L, x.len(), |V| registers::log_softmax::<L, V, true>(x, beta, out));
     if short::<L, K>(x.len()) {
         return log_softmax_scaled::<L, 1>(x, beta, out);
     }
@@ -81,6 +85,7 @@ pub(crate) fn log_softmax_scaled<L: Lanes<Elem = f32>, const K: usize>(x: &[f32]
 /// `log_softmax(beta * x)` in place.
 #[inline(always)]
 pub(crate) fn log_softmax_scaled_in_place<L: Lanes<Elem = f32>, const K: usize>(x: &mut [f32], beta: f32) {
+    in_registers!(L, x.len(), |V| registers::log_softmax_in_place::<L, V, true>(x, beta));
     if short::<L, K>(x.len()) {
         return log_softmax_scaled_in_place::<L, 1>(x, beta);
     }
