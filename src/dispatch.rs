@@ -330,25 +330,25 @@ entries! {
     /// The exp-sum compute floor.
     fn exp_sum_floor(x: &[f32], m: f32) -> f32 = plan::forced::exp_sum_floor;
     /// `softmax(beta * x)`.
-    fn softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) = plan::training::softmax_scaled;
+    fn softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) -> Result<(), Error> = [Ok] plan::training::softmax_scaled;
     /// `softmax(beta * x)` in place.
-    fn softmax_scaled_in_place(x: &mut [f32], beta: f32) = plan::training::softmax_scaled_in_place;
+    fn softmax_scaled_in_place(x: &mut [f32], beta: f32) -> Result<(), Error> = [Ok] plan::training::softmax_scaled_in_place;
     /// `log_softmax(beta * x)`.
-    fn log_softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) = plan::training::log_softmax_scaled;
+    fn log_softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) -> Result<(), Error> = [Ok] plan::training::log_softmax_scaled;
     /// `log_softmax(beta * x)` in place.
-    fn log_softmax_scaled_in_place(x: &mut [f32], beta: f32) = plan::training::log_softmax_scaled_in_place;
+    fn log_softmax_scaled_in_place(x: &mut [f32], beta: f32) -> Result<(), Error> = [Ok] plan::training::log_softmax_scaled_in_place;
     /// `logsumexp(beta * x)`.
-    fn logsumexp_scaled(x: &[f32], beta: f32) -> f32 = plan::training::logsumexp_scaled;
+    fn logsumexp_scaled(x: &[f32], beta: f32) -> Result<f32, Error> = [Ok] plan::training::logsumexp_scaled;
     /// Row-batched `softmax(beta * x)`.
-    fn softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) = plan::training::softmax_rows_scaled;
+    fn softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) -> Result<(), Error> = [Ok] plan::training::softmax_rows_scaled;
     /// Row-batched `softmax(beta * x)` in place.
-    fn softmax_rows_scaled_in_place(x: &mut [f32], classes: usize, beta: f32) = plan::training::softmax_rows_scaled_in_place;
+    fn softmax_rows_scaled_in_place(x: &mut [f32], classes: usize, beta: f32) -> Result<(), Error> = [Ok] plan::training::softmax_rows_scaled_in_place;
     /// Row-batched `log_softmax(beta * x)`.
-    fn log_softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) = plan::training::log_softmax_rows_scaled;
+    fn log_softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) -> Result<(), Error> = [Ok] plan::training::log_softmax_rows_scaled;
     /// Row-batched `log_softmax(beta * x)` in place.
-    fn log_softmax_rows_scaled_in_place(x: &mut [f32], classes: usize, beta: f32) = plan::training::log_softmax_rows_scaled_in_place;
+    fn log_softmax_rows_scaled_in_place(x: &mut [f32], classes: usize, beta: f32) -> Result<(), Error> = [Ok] plan::training::log_softmax_rows_scaled_in_place;
     /// Row-batched `logsumexp(beta * x)`.
-    fn logsumexp_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) = plan::training::logsumexp_rows_scaled;
+    fn logsumexp_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]) -> Result<(), Error> = [Ok] plan::training::logsumexp_rows_scaled;
     /// `softmax`'s backward pass.
     fn softmax_backward(y: &[f32], dy: &[f32], dx: &mut [f32]) = plan::training::softmax_backward;
     /// `softmax`'s backward pass over `dy`.

@@ -34,8 +34,7 @@ use crate::dispatch;
 pub fn softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) -> Result<(), Error> {
     check_beta(beta)?;
     same_len(x.len(), out.len())?;
-    dispatch::softmax_scaled(x, beta, out);
-    Ok(())
+    dispatch::softmax_scaled(x, beta, out)
 }
 
 /// [`softmax_scaled`] overwriting `x`, bit for bit the same results.
@@ -53,8 +52,7 @@ pub fn softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) -> Result<(), Error
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn softmax_scaled_in_place(x: &mut [f32], beta: f32) -> Result<(), Error> {
     check_beta(beta)?;
-    dispatch::softmax_scaled_in_place(x, beta);
-    Ok(())
+    dispatch::softmax_scaled_in_place(x, beta)
 }
 
 /// `log_softmax(beta * x)` as `beta * (x_i - m) - log1p(S - 1)`.
@@ -73,8 +71,7 @@ pub fn softmax_scaled_in_place(x: &mut [f32], beta: f32) -> Result<(), Error> {
 pub fn log_softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) -> Result<(), Error> {
     check_beta(beta)?;
     same_len(x.len(), out.len())?;
-    dispatch::log_softmax_scaled(x, beta, out);
-    Ok(())
+    dispatch::log_softmax_scaled(x, beta, out)
 }
 
 /// [`log_softmax_scaled`] overwriting `x`, bit for bit the same results.
@@ -92,8 +89,7 @@ pub fn log_softmax_scaled(x: &[f32], beta: f32, out: &mut [f32]) -> Result<(), E
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn log_softmax_scaled_in_place(x: &mut [f32], beta: f32) -> Result<(), Error> {
     check_beta(beta)?;
-    dispatch::log_softmax_scaled_in_place(x, beta);
-    Ok(())
+    dispatch::log_softmax_scaled_in_place(x, beta)
 }
 
 /// `logsumexp(beta * x)` as `beta * m + log1p(S - 1)`, the `S - 1` form
@@ -113,7 +109,7 @@ pub fn log_softmax_scaled_in_place(x: &mut [f32], beta: f32) -> Result<(), Error
 #[cfg_attr(all(test, softmax_simd_no_panic), no_panic::no_panic)]
 pub fn logsumexp_scaled(x: &[f32], beta: f32) -> Result<f32, Error> {
     check_beta(beta)?;
-    Ok(dispatch::logsumexp_scaled(x, beta))
+    dispatch::logsumexp_scaled(x, beta)
 }
 
 /// [`softmax_scaled`] on each row of `classes` values of `x`, into `out`
@@ -136,8 +132,7 @@ pub fn softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]
     check_beta(beta)?;
     rows(x.len(), classes)?;
     same_len(x.len(), out.len())?;
-    dispatch::softmax_rows_scaled(x, classes, beta, out);
-    Ok(())
+    dispatch::softmax_rows_scaled(x, classes, beta, out)
 }
 
 /// [`softmax_scaled_in_place`] on each row of `classes` values.
@@ -157,8 +152,7 @@ pub fn softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f32]
 pub fn softmax_rows_scaled_in_place(x: &mut [f32], classes: usize, beta: f32) -> Result<(), Error> {
     check_beta(beta)?;
     rows(x.len(), classes)?;
-    dispatch::softmax_rows_scaled_in_place(x, classes, beta);
-    Ok(())
+    dispatch::softmax_rows_scaled_in_place(x, classes, beta)
 }
 
 /// [`log_softmax_scaled`] on each row of `classes` values, into `out`.
@@ -178,8 +172,7 @@ pub fn log_softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [
     check_beta(beta)?;
     rows(x.len(), classes)?;
     same_len(x.len(), out.len())?;
-    dispatch::log_softmax_rows_scaled(x, classes, beta, out);
-    Ok(())
+    dispatch::log_softmax_rows_scaled(x, classes, beta, out)
 }
 
 /// [`log_softmax_scaled_in_place`] on each row of `classes` values.
@@ -198,8 +191,7 @@ pub fn log_softmax_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [
 pub fn log_softmax_rows_scaled_in_place(x: &mut [f32], classes: usize, beta: f32) -> Result<(), Error> {
     check_beta(beta)?;
     rows(x.len(), classes)?;
-    dispatch::log_softmax_rows_scaled_in_place(x, classes, beta);
-    Ok(())
+    dispatch::log_softmax_rows_scaled_in_place(x, classes, beta)
 }
 
 /// [`logsumexp_scaled`] of each row of `classes` values, one per row into
@@ -222,6 +214,5 @@ pub fn logsumexp_rows_scaled(x: &[f32], classes: usize, beta: f32, out: &mut [f3
     check_beta(beta)?;
     let r = rows(x.len(), classes)?;
     same_len(r, out.len())?;
-    dispatch::logsumexp_rows_scaled(x, classes, beta, out);
-    Ok(())
+    dispatch::logsumexp_rows_scaled(x, classes, beta, out)
 }
