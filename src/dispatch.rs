@@ -367,6 +367,8 @@ entries! {
     fn log_softmax_backward_rows_in_place(z: &[f32], dz: &mut [f32], classes: usize) = plan::training::log_softmax_backward_rows_in_place;
     /// PyTorch's cross-entropy of one row.
     fn xent_row(x: &[f32], target: crate::passes::training::Target<'_>, o: &crate::passes::training::Xent<'_>, grad: Option<&mut [f32]>) -> f32 = plan::training::xent_row;
+    /// [`plan::training::xent_rows`].
+    fn xent_rows(x: &[f32], targets: &[usize], classes: usize, o: &crate::passes::training::Xent<'_>, losses: Option<&mut [f32]>, grad: Option<&mut [f32]>, total: &mut crate::accum::Neumaier) = plan::training::xent_rows;
     /// A streamed chunk's summary.
     fn lse_chunk(x: &[f32]) -> crate::passes::training::Chunk = plan::training::chunk;
     /// A chunk's softmax relative to the whole row.

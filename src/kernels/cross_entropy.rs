@@ -13,6 +13,10 @@ fn weight(options: &CrossEntropy<'_>, c: usize) -> f32 {
     options.weights.map_or(1.0, |w| w.get(c).copied().unwrap_or(f32::NAN))
 }
 
+/// Rows per dispatched call of [`cross_entropy_rows`] (their class
+/// indices sit in a stack array of this many `usize`).
+const CHUNK: usize = 64;
+
 /// `2^64`.
 const TWO_64: f32 = 18_446_744_073_709_551_616.0;
 
@@ -121,24 +125,22 @@ pub fn cross_entropy_rows<L: Label>(
         }
     };
     let o = xent(options, classes, div);
-    let mut losses = losses.map(|l| l.iter_mut());
-    let mut grads = grad.map(|g| g.chunks_exact_mut(classes.max(1)));
+    // Rows go to the kernel a chunk at a time, their labels converted to
+    // class indices here (`usize::MAX` for an ignored row): one
+    // dispatched call per chunk, not per row (the label type is this
+    // function's generic; the dispatch wrappers are not generic).
+    let c = classes.max(1);
+    let mut losses = losses.map(|l| l.chunks_mut(CHUNK));
+    let mut grads = grad.map(|g| g.chunks_mut(c.saturating_mul(CHUNK)));
     let mut total = Neumaier::new();
-    for (n, x) in logits.chunks_exact(classes.max(1)).enumerate() {
-        let g = grads.as_mut().and_then(Iterator::next);
-        let loss = match target(n) {
-            Some(t) => dispatch::xent_row(x, Target::Index(t), &o, g),
-            None => {
-                if let Some(g) = g {
-                    g.fill(0.0);
-                }
-                0.0
-            }
-        };
-        if let Some(l) = losses.as_mut().and_then(Iterator::next) {
-            *l = loss;
+    let mut targets = [usize::MAX; CHUNK];
+    for (x, ls) in logits.chunks(c.saturating_mul(CHUNK)).zip(labels.chunks(CHUNK)) {
+        for (t, &l) in targets.iter_mut().zip(ls) {
+            *t = class(l, classes, ignore).ok().flatten().unwrap_or(usize::MAX);
         }
-        total.add(loss);
+        let g = grads.as_mut().and_then(Iterator::next);
+        let l = losses.as_mut().and_then(Iterator::next);
+        dispatch::xent_rows(x, &targets, classes, &o, l, g, &mut total);
     }
     Ok(total.finish() / div)
 }

@@ -256,3 +256,53 @@ fn registers_match_three_pass() {
         }
     }
 }
+
+#[test]
+fn register_cross_entropy_matches_row_pass() {
+    // The register form of the one-hot cross-entropy against the row pass
+    // it replaces on rows of one or two vectors, bit for bit: loss and
+    // gradient, with and without weights, at and off the max, on the
+    // portable lanes (the kernels are generic; CI runs this per target).
+    use crate::lanes::{Lanes, Portable};
+    use crate::passes::registers::xent_hot;
+    use crate::passes::training::{Target, Xent, xent_row};
+    let lanes = <Portable as Lanes>::LANES;
+    let weights: Vec<f32> = (0..2 * lanes).map(|i| 0.25 + i as f32 * 0.5).collect();
+    for n in 1..=2 * lanes {
+        let mut x = lcg(n, 5 * n as u32, 16.0);
+        x[n - 1] = 9.0;
+        for w in [None, Some(&weights[..n])] {
+            let o = Xent {
+                weights: w,
+                keep: 1.0,
+                e_c: 0.0,
+                inv_div: 1.0 / 3.0,
+                pre_div: 1.0,
+                div: 3.0,
+                spread: false,
+            };
+            for t in 0..n {
+                let (mut g1, mut g2) = (vec![0.0; n], vec![0.0; n]);
+                let want = if w.is_some() {
+                    xent_row::<Portable, 1, true, false, false>(&x, Target::Index(t), &o, Some(&mut g1))
+                } else {
+                    xent_row::<Portable, 1, false, false, false>(&x, Target::Index(t), &o, Some(&mut g1))
+                };
+                let got = if n <= lanes {
+                    xent_hot::<Portable, 1>(&x, Target::Index(t), &o, Some(&mut g2))
+                } else {
+                    xent_hot::<Portable, 2>(&x, Target::Index(t), &o, Some(&mut g2))
+                };
+                assert!(same(got, want), "n = {n}, t = {t}: loss {got:e} vs {want:e}");
+                for i in 0..n {
+                    assert!(
+                        same(g1[i], g2[i]),
+                        "n = {n}, t = {t}, i = {i}: {:e} vs {:e}",
+                        g2[i],
+                        g1[i]
+                    );
+                }
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@
 //! the ties counted exactly (as a float sum of ones, exact below `2^24`).
 //! The special rows (a non-finite max) go to the same scalar code.
 
+use super::training::{Target, Xent, hot_entry, sources, xent_exact, xent_special};
 use super::{copy, log_softmax_special, softmax_special};
 use crate::accum::{fold_add, fold_max, log_normaliser, scale as by};
 use crate::exp::{exp_neg, exp_neg_unless};
@@ -215,4 +216,48 @@ pub(crate) fn logsumexp<L: Lanes<Elem = f32>, const V: usize, const SCALED: bool
         Some((m, l)) => (if SCALED { beta * m } else { m }) + l,
         None => super::three_pass::logsumexp_special(x),
     }
+}
+
+/// PyTorch's cross-entropy of a validated row with a class-index target
+/// and no spread coefficient (no smoothing, finite weights or none): the
+/// register form of `training::xent_row`'s one-hot case, bit for bit its
+/// results (the loss `h (l - d_t)`, the gradient `h e_j / S` over `div`,
+/// the one-hot entry without cancellation).
+#[inline(always)]
+pub(crate) fn xent_hot<L: Lanes<Elem = f32>, const V: usize>(
+    x: &[f32],
+    target: Target<'_>,
+    o: &Xent<'_>,
+    grad: Option<&mut [f32]>,
+) -> f32 {
+    let g = load::<L, V>(x, f32::NEG_INFINITY);
+    let m = fold_max(g);
+    if !m.is_finite() {
+        return xent_special(x, target, o, grad, m);
+    }
+    let (_, _, hot) = sources(x, target, o);
+    let h = hot.map_or(0.0, |(_, h)| h);
+    let mv = L::splat(m);
+    let (e, small, ties) = exp_split::<L, V, false>(each!(g, |v| v - mv));
+    if small.is_nan() {
+        if let Some(g) = grad {
+            g.fill(f32::NAN);
+        }
+        return f32::NAN;
+    }
+    let l = log_normaliser(small, ties);
+    let d_t = hot.and_then(|(t, _)| x.get(t)).map_or(0.0, |&v| v - m);
+    // `+ 0.0`: the row pass adds its (absent) spread loss, turning a -0 into +0.
+    let mut loss = (if h != 0.0 { h * (l - d_t) } else { 0.0 }) + 0.0;
+    if !loss.is_finite() {
+        loss = xent_exact(x, target, o, m, l);
+    }
+    let Some(grad) = grad else {
+        return loss;
+    };
+    let c1 = L::splat((h + 0.0) / (small + ties));
+    let (pv, iv) = (L::splat(o.pre_div), L::splat(o.inv_div));
+    store::<L, V>(grad, each!(e, |v| ((c1 * v) * pv) * iv));
+    hot_entry::<L>(grad, hot, d_t, (small, ties), 0.0, 0.0, o);
+    loss
 }

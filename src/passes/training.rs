@@ -265,43 +265,66 @@ pub(crate) fn xent_row<L: Lanes<Elem = f32>, const K: usize, const W: bool, cons
         // written below).
         map_groups!(L, K; x, &mut *g, f32::NEG_INFINITY, |gx| each!(gx, |v| ((c1 * exp_neg(v - mv)) * pv) * iv));
     }
-    if let Some((t, h)) = hot
-        && let Some(gt) = g.get_mut(t)
-    {
-        // h (p_t - 1) without cancellation: -(S - e_t) / S. Off the max
-        // (`d_t < 0`) `p_t < 1/2`, so `p_t - 1` does not cancel; `e_t` is
-        // the lanes' exp, as every other entry's.
-        let e_t = if d_t == 0.0 {
-            1.0
-        } else {
-            exp_neg(L::splat(d_t))
-                .to_array()
-                .as_ref()
-                .first()
-                .copied()
-                .unwrap_or(f32::NAN)
-        };
-        let p_t = e_t / s;
-        let p_t_minus_1 = if d_t == 0.0 {
-            -(small + (ties - 1.0)) / s
-        } else {
-            p_t - 1.0
-        };
+    if let Some((t, _)) = hot {
         let c_t = if SPREAD {
             spread_coef(w.get(t).copied(), None, o, W, DENSE)
         } else {
             0.0
         };
-        *gt = ((h * p_t_minus_1 + (a * p_t - c_t)) * pre) * inv;
+        hot_entry::<L>(g, hot, d_t, (small, ties), a, c_t, o);
     }
     loss
+}
+
+/// The one-hot entry of a row's gradient, `h (p_t - 1) + (A p_t - c_t)`
+/// over `div`, without cancellation: at the max `p_t - 1 = -(S - e_t) / S`
+/// from the parts of `S`; off it (`d_t < 0`) `p_t < 1/2`, so `p_t - 1`
+/// does not cancel. `e_t` is the lanes' exp, as every other entry's.
+#[inline(always)]
+pub(crate) fn hot_entry<L: Lanes<Elem = f32>>(
+    g: &mut [f32],
+    hot: Option<(usize, f32)>,
+    d_t: f32,
+    (small, ties): (f32, f32),
+    a: f32,
+    c_t: f32,
+    o: &Xent<'_>,
+) {
+    let Some((t, h)) = hot else {
+        return;
+    };
+    let Some(gt) = g.get_mut(t) else {
+        return;
+    };
+    let s = small + ties;
+    let e_t = if d_t == 0.0 {
+        1.0
+    } else {
+        exp_neg(L::splat(d_t))
+            .to_array()
+            .as_ref()
+            .first()
+            .copied()
+            .unwrap_or(f32::NAN)
+    };
+    let p_t = e_t / s;
+    let p_t_minus_1 = if d_t == 0.0 {
+        -(small + (ties - 1.0)) / s
+    } else {
+        p_t - 1.0
+    };
+    *gt = ((h * p_t_minus_1 + (a * p_t - c_t)) * o.pre_div) * o.inv_div;
 }
 
 /// The slices the row pass zips with the logits (the logits themselves
 /// where weights or targets are absent: read, never used) and the one-hot
 /// part `(t, (1 - e) w_t)`.
 #[inline(always)]
-fn sources<'a>(x: &'a [f32], target: Target<'a>, o: &Xent<'a>) -> (&'a [f32], &'a [f32], Option<(usize, f32)>) {
+pub(crate) fn sources<'a>(
+    x: &'a [f32],
+    target: Target<'a>,
+    o: &Xent<'a>,
+) -> (&'a [f32], &'a [f32], Option<(usize, f32)>) {
     let w = o.weights.unwrap_or(x);
     match target {
         Target::Index(t) => {
@@ -342,13 +365,13 @@ fn coefs(c: usize, target: Target<'_>, o: &Xent<'_>) -> (f32, f32) {
 
 /// The loss term by term in f64 (as `passes::dense_loss_exact`, which
 /// says why), where the regrouped `A l - sum(coef d)` is not finite.
-fn xent_exact(x: &[f32], target: Target<'_>, o: &Xent<'_>, m: f32, l: f32) -> f32 {
+pub(crate) fn xent_exact(x: &[f32], target: Target<'_>, o: &Xent<'_>, m: f32, l: f32) -> f32 {
     exact_loss(x, m, l, |c| coefs(c, target, o).1)
 }
 
 /// A row whose max is not finite: NaN, `+inf` (the `1/k` limit) or masked
 /// (scalar, off the hot path).
-fn xent_special(x: &[f32], target: Target<'_>, o: &Xent<'_>, grad: Option<&mut [f32]>, m: f32) -> f32 {
+pub(crate) fn xent_special(x: &[f32], target: Target<'_>, o: &Xent<'_>, grad: Option<&mut [f32]>, m: f32) -> f32 {
     if m.is_nan() || has_nan(x) {
         if let Some(g) = grad {
             g.fill(f32::NAN);

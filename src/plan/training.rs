@@ -5,7 +5,7 @@
 //! one-vector-per-step form, as everywhere.
 
 use super::{copy, crossovers, in_registers, log_softmax_special, long_row, short};
-use crate::accum::max_fast;
+use crate::accum::{Neumaier, max_fast};
 use crate::lanes::Lanes;
 use crate::passes::training::{self as pass, Chunk, Target, Xent};
 use crate::passes::{blocked, registers, three_pass};
@@ -238,6 +238,9 @@ pub(crate) fn xent_row<L: Lanes<Elem = f32>, const K: usize>(
     o: &Xent<'_>,
     grad: Option<&mut [f32]>,
 ) -> f32 {
+    if !o.spread && matches!(target, Target::Index(_)) {
+        in_registers!(L, x.len(), |V| registers::xent_hot::<L, V>(x, target, o, grad));
+    }
     if short::<L, K>(x.len()) {
         return xent_row::<L, 1>(x, target, o, grad);
     }
@@ -253,6 +256,45 @@ pub(crate) fn xent_row<L: Lanes<Elem = f32>, const K: usize>(
         (Target::Index(_), true, false) => go!(true, false, false),
         (Target::Index(_), false, true) => go!(false, false, true),
         (Target::Index(_), false, false) => go!(false, false, false),
+    }
+}
+
+/// [`xent_row`] of each row of `classes` values with its class in
+/// `targets` (`usize::MAX`: an ignored row, loss 0 and a zero gradient),
+/// each loss written to `losses` and added to `total`: a chunk of rows of
+/// `cross_entropy_rows` in one dispatched call (lengths checked by the
+/// caller).
+#[inline(always)]
+pub(crate) fn xent_rows<L: Lanes<Elem = f32>, const K: usize>(
+    x: &[f32],
+    targets: &[usize],
+    classes: usize,
+    o: &Xent<'_>,
+    losses: Option<&mut [f32]>,
+    grad: Option<&mut [f32]>,
+    total: &mut Neumaier,
+) {
+    // Checked by the caller; said again so no `chunks_exact(0)` panic
+    // path survives in the wrapper, which is compiled apart from it.
+    if classes == 0 {
+        return;
+    }
+    let mut losses = losses.map(|l| l.iter_mut());
+    let mut grads = grad.map(|g| g.chunks_exact_mut(classes));
+    for (x, &t) in x.chunks_exact(classes).zip(targets) {
+        let g = grads.as_mut().and_then(Iterator::next);
+        let loss = if t < classes {
+            xent_row::<L, K>(x, Target::Index(t), o, g)
+        } else {
+            if let Some(g) = g {
+                g.fill(0.0);
+            }
+            0.0
+        };
+        if let Some(l) = losses.as_mut().and_then(Iterator::next) {
+            *l = loss;
+        }
+        total.add(loss);
     }
 }
 
