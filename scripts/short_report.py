@@ -1,13 +1,21 @@
 #!/usr/bin/env python3
 """Tables and gates of benches/short.rs from criterion's estimates.
-Usage: short_report.py CRITERION_DIR [BASELINE]   (default baseline: new)
+Usage: short_report.py CRITERION_DIR [BASELINE] [--png FILE]   (default baseline: new)
+--png draws ns per call against n, the kernels beside their std loops
+(needs matplotlib).
 ns per call (an iteration is one call on each of 257 rows for short_rows,
 one batch for small_batches)."""
 import json
 import os
 import sys
 
-root, base = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else "new")
+args = sys.argv[1:]
+png = None
+if "--png" in args:
+    i = args.index("--png")
+    png = args[i + 1]
+    del args[i : i + 2]
+root, base = args[0], (args[1] if len(args) > 1 else "new")
 ROWS = 257
 
 
@@ -59,4 +67,26 @@ for id_, want in need.items():
     print(f"{id_}: {s:.0f} / {t:.0f} ns = {r:.2f}x (gate {want}x){'' if r >= want else ' *'}")
     if r < want:
         fails.append(f"batch:{id_}({r:.2f}x<{want}x)")
+if png:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5), sharey=True)
+    for ax, k in zip(axes, ("softmax", "logsumexp", "sparse_xent")):
+        for impl, style in (("simd", "-o"), ("std", "--s")):
+            pts = [(n, est("short_rows", f"{k}_{impl}", n)) for n in lengths]
+            pts = [(n, t / ROWS) for n, t in pts if t is not None]
+            if pts:
+                ax.plot(*zip(*pts), style, markersize=3, label=f"softmax_simd::{k}" if impl == "simd" else "std loop")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(k)
+        ax.set_xlabel("n (values per row)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+    axes[0].set_ylabel("ns per call (one call per row)")
+    fig.tight_layout()
+    fig.savefig(png, dpi=80)
 print("\nshort: " + ("PASS" if not fails else "FAIL: " + " ".join(fails)))
