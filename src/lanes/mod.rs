@@ -17,10 +17,11 @@
 //! Every loop goes through `as_chunks` on the backend's `[f32; LANES]`
 //! array: a vector load is a copy of a whole array, so no index is
 //! computed, no bounds check and no panic path exists. The partial vector
-//! at the end of a row is copied into a padded array (`pad` fills the
-//! unused lanes with a value neutral for the pass: `-inf` for max and
-//! exp-sums, `0` for labels), so in-place kernels never re-read an element
-//! they already overwrote. A group of `K` vectors that runs past the end of
+//! at the end of a row is loaded by `load_partial` (a masked load, or a
+//! copy into a padded array) with `pad` in the unused lanes, a value
+//! neutral for the pass (`-inf` for max and exp-sums, `0` for labels), and
+//! the whole last group is read before any of it is written, so in-place
+//! kernels never re-read an element they already overwrote. A group of `K` vectors that runs past the end of
 //! the row is filled with pad vectors, whose results are discarded.
 //!
 //! The element type is an associated type (`Elem`, `f32` for every backend
@@ -244,31 +245,6 @@ pub(crate) fn last_group<L: Lanes<Elem = f32>, const K: usize>(chunks: &[L::Arra
     g
 }
 
-/// [`last_group`] as arrays: the loop macros read the row's last, padded
-/// group from it where the row's own groups end, so one loop step (the
-/// body pasted once) serves every group without a branch around it.
-#[inline(always)]
-pub(crate) fn pad_group<L: Lanes<Elem = f32>, const K: usize>(
-    chunks: &[L::Array],
-    tail: &[f32],
-    pad: f32,
-) -> [L::Array; K] {
-    last_group::<L, K>(chunks, tail, pad).map(L::to_array)
-}
-
-/// The padded last group as the loops' second walk: itself if the row
-/// has one (`has`), else nothing.
-#[inline(always)]
-pub(crate) fn tail_part<T>(last: &T, has: bool) -> &[T] {
-    if has { core::slice::from_ref(last) } else { &[] }
-}
-
-/// [`tail_part`], mutable.
-#[inline(always)]
-pub(crate) fn tail_part_mut<T>(last: &mut T, has: bool) -> &mut [T] {
-    if has { core::slice::from_mut(last) } else { &mut [] }
-}
-
 #[inline(always)]
 pub(crate) fn store_last_group<L: Lanes<Elem = f32>, const K: usize>(
     chunks: &mut [L::Array],
@@ -306,8 +282,14 @@ pub(crate) fn store_group<L: Lanes, const K: usize>(c: &mut [L::Array; K], g: [L
 // function of its own, without the `#[target_feature]`s of the dispatch
 // wrapper that the kernel is inlined into, so its intrinsics could not
 // inline and LLVM left it (and them) as calls in the hot loop. The body
-// is pasted once; the last, padded group goes through the same body.
-// `$L` and `$K` are the backend and the unroll.
+// is pasted twice: once in the loop over the row's whole groups, once for
+// its last, padded group, built in registers by `last_group` (masked
+// loads) and stored by `store_last_group` (masked stores). Walking that
+// group through a stack array with the same single body cost every short
+// row a store, a reload and a store-forwarding wait per pass (AVX2,
+// 10-class `softmax_rows`: 255 instructions a row against 225). On the
+// one-lane backend a row has no partial group and the second paste is
+// dead code. `$L` and `$K` are the backend and the unroll.
 
 /// `f(x[i], ...)` element-wise over an array of vectors: `each!(g, |v| v * r)`.
 macro_rules! each {
@@ -321,20 +303,19 @@ macro_rules! each {
     }};
 }
 
-/// Runs `body` on every group of `[L; K]` of `x` (read only). The loops
-/// walk the row's whole groups, then its padded last group (if any), with
-/// the body pasted once: a `break` in the body leaves only the first walk.
+/// Runs `body` on every group of `[L; K]` of `x` (read only): the row's
+/// whole groups, then its padded last group (if any).
 macro_rules! for_groups {
     ($L:ty, $K:expr; $x:expr, $pad:expr, |$g:ident| $body:expr) => {{
         let (chunks, tail) = <$L as $crate::lanes::Lanes>::chunks($x);
         let (groups, rest) = chunks.as_chunks::<$K>();
-        let last = $crate::lanes::pad_group::<$L, $K>(rest, tail, $pad);
-        let has = !rest.is_empty() || !tail.is_empty();
-        for part in [groups, $crate::lanes::tail_part(&last, has)] {
-            for c in part {
-                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
-                $body;
-            }
+        for c in groups {
+            let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
+            $body;
+        }
+        if !rest.is_empty() || !tail.is_empty() {
+            let $g: [$L; $K] = $crate::lanes::last_group::<$L, $K>(rest, tail, $pad);
+            $body;
         }
     }};
 }
@@ -346,21 +327,15 @@ macro_rules! zip_groups {
         let (cb, tb) = <$L as $crate::lanes::Lanes>::chunks($b);
         let (ga, ra) = ca.as_chunks::<$K>();
         let (gb, rb) = cb.as_chunks::<$K>();
-        let (la, lb) = (
-            $crate::lanes::pad_group::<$L, $K>(ra, ta, $pad_a),
-            $crate::lanes::pad_group::<$L, $K>(rb, tb, $pad_b),
-        );
-        let has = !ra.is_empty() || !ta.is_empty();
-        let parts = [
-            (ga, gb),
-            ($crate::lanes::tail_part(&la, has), $crate::lanes::tail_part(&lb, has)),
-        ];
-        for (pa, pb) in parts {
-            for (a, b) in pa.iter().zip(pb) {
-                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(a);
-                let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
-                $body;
-            }
+        for (a, b) in ga.iter().zip(gb) {
+            let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(a);
+            let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
+            $body;
+        }
+        if !ra.is_empty() || !ta.is_empty() {
+            let $g: [$L; $K] = $crate::lanes::last_group::<$L, $K>(ra, ta, $pad_a);
+            let $h: [$L; $K] = $crate::lanes::last_group::<$L, $K>(rb, tb, $pad_b);
+            $body;
         }
     }};
 }
@@ -372,25 +347,15 @@ macro_rules! map_groups {
         let (co, to) = <$L as $crate::lanes::Lanes>::chunks_mut($out);
         let (gx, rx) = cx.as_chunks::<$K>();
         let (go, ro) = co.as_chunks_mut::<$K>();
-        let last = $crate::lanes::pad_group::<$L, $K>(rx, tx, $pad);
-        let mut last_out = last;
-        let has = !rx.is_empty() || !tx.is_empty();
-        let parts = [
-            (gx, &mut *go),
-            (
-                $crate::lanes::tail_part(&last, has),
-                $crate::lanes::tail_part_mut(&mut last_out, has),
-            ),
-        ];
-        for (px, po) in parts {
-            for (c, o) in px.iter().zip(po) {
-                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
-                let r: [$L; $K] = $body;
-                $crate::lanes::store_group::<$L, $K>(o, r);
-            }
+        for (c, o) in gx.iter().zip(go.iter_mut()) {
+            let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
+            let r: [$L; $K] = $body;
+            $crate::lanes::store_group::<$L, $K>(o, r);
         }
-        if has {
-            $crate::lanes::store_last_group::<$L, $K>(ro, to, $crate::lanes::load_group::<$L, $K>(&last_out));
+        if !rx.is_empty() || !tx.is_empty() {
+            let $g: [$L; $K] = $crate::lanes::last_group::<$L, $K>(rx, tx, $pad);
+            let r: [$L; $K] = $body;
+            $crate::lanes::store_last_group::<$L, $K>(ro, to, r);
         }
     }};
 }
@@ -400,17 +365,15 @@ macro_rules! map_groups_in_place {
     ($L:ty, $K:expr; $x:expr, $pad:expr, |$g:ident| $body:expr) => {{
         let (cx, tx) = <$L as $crate::lanes::Lanes>::chunks_mut($x);
         let (gx, rx) = cx.as_chunks_mut::<$K>();
-        let mut last = $crate::lanes::pad_group::<$L, $K>(&*rx, &*tx, $pad);
-        let has = !rx.is_empty() || !tx.is_empty();
-        for part in [&mut *gx, $crate::lanes::tail_part_mut(&mut last, has)] {
-            for c in part {
-                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
-                let r: [$L; $K] = $body;
-                $crate::lanes::store_group::<$L, $K>(c, r);
-            }
+        for c in gx.iter_mut() {
+            let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
+            let r: [$L; $K] = $body;
+            $crate::lanes::store_group::<$L, $K>(c, r);
         }
-        if has {
-            $crate::lanes::store_last_group::<$L, $K>(rx, tx, $crate::lanes::load_group::<$L, $K>(&last));
+        if !rx.is_empty() || !tx.is_empty() {
+            let $g: [$L; $K] = $crate::lanes::last_group::<$L, $K>(&*rx, &*tx, $pad);
+            let r: [$L; $K] = $body;
+            $crate::lanes::store_last_group::<$L, $K>(rx, tx, r);
         }
     }};
 }
@@ -424,30 +387,17 @@ macro_rules! zip_map_groups {
         let (gx, rx) = cx.as_chunks::<$K>();
         let (gy, ry) = cy.as_chunks::<$K>();
         let (go, ro) = co.as_chunks_mut::<$K>();
-        let (lx, ly) = (
-            $crate::lanes::pad_group::<$L, $K>(rx, tx, $pad_x),
-            $crate::lanes::pad_group::<$L, $K>(ry, ty, $pad_y),
-        );
-        let mut last_out = lx;
-        let has = !rx.is_empty() || !tx.is_empty();
-        let parts = [
-            (gx, gy, &mut *go),
-            (
-                $crate::lanes::tail_part(&lx, has),
-                $crate::lanes::tail_part(&ly, has),
-                $crate::lanes::tail_part_mut(&mut last_out, has),
-            ),
-        ];
-        for (px, py, po) in parts {
-            for ((a, b), o) in px.iter().zip(py).zip(po) {
-                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(a);
-                let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
-                let r: [$L; $K] = $body;
-                $crate::lanes::store_group::<$L, $K>(o, r);
-            }
+        for ((a, b), o) in gx.iter().zip(gy).zip(go.iter_mut()) {
+            let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(a);
+            let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
+            let r: [$L; $K] = $body;
+            $crate::lanes::store_group::<$L, $K>(o, r);
         }
-        if has {
-            $crate::lanes::store_last_group::<$L, $K>(ro, to, $crate::lanes::load_group::<$L, $K>(&last_out));
+        if !rx.is_empty() || !tx.is_empty() {
+            let $g: [$L; $K] = $crate::lanes::last_group::<$L, $K>(rx, tx, $pad_x);
+            let $h: [$L; $K] = $crate::lanes::last_group::<$L, $K>(ry, ty, $pad_y);
+            let r: [$L; $K] = $body;
+            $crate::lanes::store_last_group::<$L, $K>(ro, to, r);
         }
     }};
 }
@@ -459,26 +409,17 @@ macro_rules! zip_map_groups_in_place {
         let (cy, ty) = <$L as $crate::lanes::Lanes>::chunks($y);
         let (gx, rx) = cx.as_chunks_mut::<$K>();
         let (gy, ry) = cy.as_chunks::<$K>();
-        let mut lx = $crate::lanes::pad_group::<$L, $K>(&*rx, &*tx, $pad_x);
-        let ly = $crate::lanes::pad_group::<$L, $K>(ry, ty, $pad_y);
-        let has = !rx.is_empty() || !tx.is_empty();
-        let parts = [
-            (&mut *gx, gy),
-            (
-                $crate::lanes::tail_part_mut(&mut lx, has),
-                $crate::lanes::tail_part(&ly, has),
-            ),
-        ];
-        for (px, py) in parts {
-            for (c, b) in px.iter_mut().zip(py) {
-                let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
-                let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
-                let r: [$L; $K] = $body;
-                $crate::lanes::store_group::<$L, $K>(c, r);
-            }
+        for (c, b) in gx.iter_mut().zip(gy) {
+            let $g: [$L; $K] = $crate::lanes::load_group::<$L, $K>(c);
+            let $h: [$L; $K] = $crate::lanes::load_group::<$L, $K>(b);
+            let r: [$L; $K] = $body;
+            $crate::lanes::store_group::<$L, $K>(c, r);
         }
-        if has {
-            $crate::lanes::store_last_group::<$L, $K>(rx, tx, $crate::lanes::load_group::<$L, $K>(&lx));
+        if !rx.is_empty() || !tx.is_empty() {
+            let $g: [$L; $K] = $crate::lanes::last_group::<$L, $K>(&*rx, &*tx, $pad_x);
+            let $h: [$L; $K] = $crate::lanes::last_group::<$L, $K>(ry, ty, $pad_y);
+            let r: [$L; $K] = $body;
+            $crate::lanes::store_last_group::<$L, $K>(rx, tx, r);
         }
     }};
 }
