@@ -32,6 +32,18 @@ pub(crate) fn softmax_special(x: &mut [f32], m: f32) {
     }
 }
 
+/// The label's entry of the sparse gradient, `softmax_label - 1`, from the
+/// stored `p = e_label / S`: at the max (`d_label == 0`) as
+/// `-(S - e_label) / S = -(small + (ties - 1)) / S`, without cancellation.
+#[inline]
+pub(crate) fn label_entry(p: &mut f32, d_label: f32, small: f32, ties: f32) {
+    *p = if d_label == 0.0 {
+        -(small + (ties - 1.0)) / (small + ties)
+    } else {
+        *p - 1.0
+    };
+}
+
 /// `log_softmax` of a row whose max `m` is not finite, in place: NaN
 /// anywhere gives all NaN; `k` entries at `+inf` get `-ln k` and the rest
 /// `-inf`; a row of only `-inf` stays `-inf`.

@@ -144,33 +144,42 @@ pub(crate) fn log_sum<L: Lanes<Elem = f32>, const V: usize, const SCALED: bool>(
     l.map(|l| (m, l))
 }
 
-/// `log_softmax(beta * x) = beta (x - m) - l` into `out`.
+/// `log_softmax(beta * x) = beta (x - m) - l` of a row in registers, or
+/// `Err(m)` for a special row (`log_softmax_special` takes `m`).
+#[inline(always)]
+fn log_probabilities<L: Lanes<Elem = f32>, const V: usize, const SCALED: bool>(
+    x: &[f32],
+    beta: f32,
+) -> Result<[L; V], f32> {
+    let (g, m, l) = log_sum_of::<L, V, SCALED>(x, beta);
+    let l = l.ok_or(m)?;
+    let (mv, bv, lv) = (L::splat(m), L::splat(beta), L::splat(l));
+    Ok(each!(g, |v| by::<L, SCALED>(v - mv, bv) - lv))
+}
+
+/// `log_softmax(beta * x)` into `out`.
 #[inline(always)]
 pub(crate) fn log_softmax<L: Lanes<Elem = f32>, const V: usize, const SCALED: bool>(
     x: &[f32],
     beta: f32,
     out: &mut [f32],
 ) {
-    let (g, m, l) = log_sum_of::<L, V, SCALED>(x, beta);
-    let Some(l) = l else {
-        copy(x, out);
-        log_softmax_special(out, m);
-        return;
-    };
-    let (mv, bv, lv) = (L::splat(m), L::splat(beta), L::splat(l));
-    store::<L, V>(out, each!(g, |v| by::<L, SCALED>(v - mv, bv) - lv));
+    match log_probabilities::<L, V, SCALED>(x, beta) {
+        Ok(z) => store::<L, V>(out, z),
+        Err(m) => {
+            copy(x, out);
+            log_softmax_special(out, m);
+        }
+    }
 }
 
 /// [`log_softmax`] in place.
 #[inline(always)]
 pub(crate) fn log_softmax_in_place<L: Lanes<Elem = f32>, const V: usize, const SCALED: bool>(x: &mut [f32], beta: f32) {
-    let (g, m, l) = log_sum_of::<L, V, SCALED>(x, beta);
-    let Some(l) = l else {
-        log_softmax_special(x, m);
-        return;
-    };
-    let (mv, bv, lv) = (L::splat(m), L::splat(beta), L::splat(l));
-    store::<L, V>(x, each!(g, |v| by::<L, SCALED>(v - mv, bv) - lv));
+    match log_probabilities::<L, V, SCALED>(x, beta) {
+        Ok(z) => store::<L, V>(x, z),
+        Err(m) => log_softmax_special(x, m),
+    }
 }
 
 /// Sparse softmax cross-entropy of a validated row (`label < x.len()`),
@@ -199,11 +208,7 @@ pub(crate) fn sparse_row<L: Lanes<Elem = f32>, const V: usize>(
         let r = L::splat(1.0 / s);
         store::<L, V>(grad, each!(e, |v| v * r));
         if let Some(gl) = grad.get_mut(label) {
-            *gl = if d_label == 0.0 {
-                -(small + (ties - 1.0)) / s
-            } else {
-                *gl - 1.0
-            };
+            super::label_entry(gl, d_label, small, ties);
         }
     }
     loss

@@ -261,13 +261,7 @@ pub(crate) fn sparse_row<L: Lanes<Elem = f32>, const K: usize>(
         let r = L::splat(1.0 / s);
         map_groups_in_place!(L, K; g, 0.0, |e| each!(e, |v| v * r));
         if let Some(gl) = g.get_mut(label) {
-            // softmax_label - 1 = -(S - e_label) / S, without cancellation:
-            // at the arg-max S - e_label is `small + (ties - 1)`.
-            *gl = if d_label == 0.0 {
-                -(small + (ties - 1.0)) / s
-            } else {
-                *gl - 1.0
-            };
+            super::label_entry(gl, d_label, small, ties);
         }
     }
     loss
